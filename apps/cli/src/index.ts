@@ -1,0 +1,5 @@
+/**
+ * @packageDocumentation
+ * The metacompress command-line tool.
+ */
+export {};

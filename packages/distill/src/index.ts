@@ -1,0 +1,5 @@
+/**
+ * @packageDocumentation
+ * Knowledge-distillation losses and the recovery fine-tune of Metacompress.
+ */
+export {};

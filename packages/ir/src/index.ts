@@ -1,0 +1,28 @@
+/**
+ * @packageDocumentation
+ * The Metacompress graph IR: tensors of every ONNX type, graphs as plain immutable data, a lossless
+ * ONNX codec, a TF.js codec, shape inference, a cost model, channel-coupling analysis and rewrites.
+ *
+ * @example
+ * import { loadOnnx, analyzeCoupling, costOf } from '@metacompress/ir';
+ */
+export { DataType, bitsOf, byteLengthOf, dataTypeName, isFloatType } from './dtype';
+export { bfloat16BitsToFloat32, float16BitsToFloat32, float32ToBfloat16Bits, float32ToFloat16Bits } from './float16';
+export {
+  MAX_ELEMENTS,
+  createTensor,
+  elementCount,
+  packInt4,
+  tensorSize,
+  toFloat32,
+  toNumbers,
+  toTypedArray,
+  unpackInt4,
+  withFloat32,
+  type ExternalDataRef,
+  type Tensor,
+  type TensorInput,
+} from './tensor';
+export type { Attribute, Dim, Graph, GraphBody, ModelInfo, Node, OpsetImport, TypeInfo, ValueInfo } from './graph';
+export { indexGraph, nodeLabel, type GraphIndex } from './graph-index';
+export { attrFloat, attrFloats, attrInt, attrInts, attrString } from './attributes';
