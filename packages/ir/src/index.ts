@@ -26,3 +26,4 @@ export {
 export type { Attribute, Dim, Graph, GraphBody, ModelInfo, Node, OpsetImport, TypeInfo, ValueInfo } from './graph';
 export { indexGraph, nodeLabel, type GraphIndex } from './graph-index';
 export { attrFloat, attrFloats, attrInt, attrInts, attrString } from './attributes';
+export { matchesSelector, parseSelector, selectNodes, type Selector } from './select';
