@@ -82,6 +82,8 @@ export interface Node {
   docString?: string;
   overload?: string;
   metadataProps?: readonly { key: string; value: string }[];
+  /** IR 11 `NodeProto.device_configurations`, carried through as decoded protobuf objects. */
+  deviceConfigurations?: readonly unknown[];
 }
 
 /**

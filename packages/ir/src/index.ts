@@ -27,3 +27,20 @@ export type { Attribute, Dim, Graph, GraphBody, ModelInfo, Node, OpsetImport, Ty
 export { indexGraph, nodeLabel, type GraphIndex } from './graph-index';
 export { attrFloat, attrFloats, attrInt, attrInts, attrString } from './attributes';
 export { matchesSelector, parseSelector, selectNodes, type Selector } from './select';
+export {
+  decodeOnnx,
+  decodeTensorProto,
+  type DecodeOnnxOptions,
+  type DecodeTensorOptions,
+} from './onnx/decode';
+export {
+  encodeOnnx,
+  encodeOnnxWithExternalData,
+  encodeTensorProto,
+  type EncodeOnnxOptions,
+  type EncodedOnnxWithExternalData,
+  type ExternalDataOptions,
+} from './onnx/encode';
+export { loadOnnx, saveOnnx, type LoadOnnxOptions, type SaveOnnxOptions } from './onnx/files';
+export { checkExternalLocation } from './onnx/external-data';
+export { ONNX_PROTO, onnxTypes, type OnnxTypes } from './onnx/onnx-schema';
