@@ -44,3 +44,13 @@ export {
 export { loadOnnx, saveOnnx, type LoadOnnxOptions, type SaveOnnxOptions } from './onnx/files';
 export { checkExternalLocation } from './onnx/external-data';
 export { ONNX_PROTO, onnxTypes, type OnnxTypes } from './onnx/onnx-schema';
+export {
+  DEFAULT_MAX_VALUE_ELEMENTS,
+  DEFAULT_OPSET,
+  inferShapes,
+  type InferShapesOptions,
+} from './shape/infer-shapes';
+export { dimsProduct, knownElements, staticShape, type ValueShape } from './shape/value-shape';
+export { registerShapeRule, shapeRuleFor } from './shape/registry';
+export type { ShapeContext, ShapeRule } from './shape/shape-rule';
+export { broadcastDims } from './shape/dims';
