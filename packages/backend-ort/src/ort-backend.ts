@@ -266,7 +266,7 @@ export function createOrtBackend(ort: OrtModule, flavor: OrtFlavor, options: Ort
           const n = batch.labels.length;
           if (n === 0) continue;
           const dims = batch.inputs.dims;
-          if (dims[0] !== n || dims.length !== sampleShape.length + 1 || dims.slice(1).some((d, i) => d !== sampleShape[i])) {
+          if (dims[0] !== n || dims.length !== sampleShape.length + 1 || dims.slice(1).some((d: number, i: number) => d !== sampleShape[i])) {
             throw new MetacompressError(
               ErrorCodes.SHAPE_MISMATCH,
               `dataset '${data.name}' gave a batch of dims [${dims.join(', ')}] for ${n} labels of samples [${sampleShape.join(', ')}]`,

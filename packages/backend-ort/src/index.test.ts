@@ -1,0 +1,16 @@
+import { describe, expect, it } from 'vitest';
+import { backends } from '@metacompress/core';
+import * as base from './base';
+
+describe('package entry points', () => {
+  it('base registers nothing; the index registers ort-node above ort-web', async () => {
+    expect(backends.list('inference').map((r) => r.name)).toEqual([]);
+    const index = await import('./index');
+    expect(backends.list('inference').map((r) => [r.name, r.priority])).toEqual([
+      [index.ORT_NODE, index.ORT_NODE_PRIORITY],
+      [index.ORT_WEB, index.ORT_WEB_PRIORITY],
+    ]);
+    // The index exports exactly what base does.
+    expect(Object.keys(index).sort()).toEqual(Object.keys(base).sort());
+  });
+});
