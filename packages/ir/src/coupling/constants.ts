@@ -1,0 +1,77 @@
+import { DataType } from '../dtype';
+import type { GraphBody, Node } from '../graph';
+import { createTensor, type Tensor } from '../tensor';
+
+/** Where a constant tensor lives: an initializer, or the attribute of a `Constant` node. */
+export interface ConstantSource {
+  tensor: Tensor;
+  /** The Constant node holding it (absent for initializers). */
+  node?: Node;
+  /** False for Constant nodes given as `value_floats`/`value_ints` etc. (read-only here). */
+  sliceable: boolean;
+}
+
+function constantNodeTensor(node: Node): ConstantSource | undefined {
+  const name = node.outputs[0];
+  if (!name) return undefined;
+  const attrs = node.attributes;
+  const value = attrs.value;
+  if (value?.type === 'tensor') return { tensor: { ...value.value, name }, node, sliceable: true };
+  const vf = attrs.value_float;
+  if (vf?.type === 'float') return { tensor: createTensor(name, DataType.FLOAT, [], [vf.value]), node, sliceable: false };
+  const vi = attrs.value_int;
+  if (vi?.type === 'int') return { tensor: createTensor(name, DataType.INT64, [], [vi.value]), node, sliceable: false };
+  const vfs = attrs.value_floats;
+  if (vfs?.type === 'floats') return { tensor: createTensor(name, DataType.FLOAT, [vfs.value.length], [...vfs.value]), node, sliceable: false };
+  const vis = attrs.value_ints;
+  if (vis?.type === 'ints') return { tensor: createTensor(name, DataType.INT64, [vis.value.length], [...vis.value]), node, sliceable: false };
+  return undefined;
+}
+
+/**
+ * Constants of a graph by value name: initializers and outputs of `Constant` nodes in the top
+ * graph (initializers win when both exist, as in ONNX).
+ *
+ * @example
+ * const consts = collectConstants(graph);
+ * consts.get('conv1.weight')?.tensor.dims; // [16, 3, 3, 3]
+ */
+export function collectConstants(graph: GraphBody): Map<string, ConstantSource> {
+  const out = new Map<string, ConstantSource>();
+  for (const node of graph.nodes) {
+    if (node.opType !== 'Constant' || (node.domain !== '' && node.domain !== 'ai.onnx')) continue;
+    const c = constantNodeTensor(node);
+    if (c) out.set(c.tensor.name, c);
+  }
+  // Initializers also listed as graph inputs (IR < 4 files) count as constants; rewrites update
+  // their input declarations too.
+  for (const t of graph.initializers) out.set(t.name, { tensor: t, sliceable: true });
+  return out;
+}
+
+/**
+ * Names referenced from inside nested graphs (If/Loop/Scan bodies) of a graph's nodes.
+ *
+ * @example
+ * namesUsedBySubgraphs(graph).has('x'); // true when an If branch reads 'x'
+ */
+export function namesUsedBySubgraphs(graph: GraphBody): Set<string> {
+  const used = new Set<string>();
+  const visit = (body: GraphBody): void => {
+    for (const node of body.nodes) {
+      for (const i of node.inputs) if (i) used.add(i);
+      for (const a of Object.values(node.attributes)) {
+        if (a.type === 'graph') visit(a.value);
+        else if (a.type === 'graphs') a.value.forEach(visit);
+      }
+    }
+    for (const o of body.outputs) used.add(o.name);
+  };
+  for (const node of graph.nodes) {
+    for (const a of Object.values(node.attributes)) {
+      if (a.type === 'graph') visit(a.value);
+      else if (a.type === 'graphs') a.value.forEach(visit);
+    }
+  }
+  return used;
+}
