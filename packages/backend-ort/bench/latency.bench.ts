@@ -3,10 +3,10 @@
  * batch 1 and 64: warm-up runs, then timed runs; median, p10–p90 and min–max per backend, and
  * how many times faster the native build is.
  *
- *   npm run bench -w @metacompress/backend-ort -- [model.onnx] [--runs 30] [--warmup 5] [--threads 1] [--batch 1,64]
+ *   npm run bench -w @metacompress/backend-ort -- [model.onnx] [--runs 30] [--warmup 5] [--threads 1] [--batch 1,64] [--generated]
  *
  * Without a model it uses the LeNet-5 fixture (fixtures/models/lenet5.onnx), or, when that file
- * is missing, a LeNet-5 of the same shapes with random weights built in the IR.
+ * is missing (or with `--generated`), a LeNet-5 of the same shapes with random weights built in the IR.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -20,10 +20,11 @@ interface Args {
   warmup: number;
   threads: number;
   batches: number[];
+  generated: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { runs: 30, warmup: 5, threads: 1, batches: [1, 64] };
+  const args: Args = { runs: 30, warmup: 5, threads: 1, batches: [1, 64], generated: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -35,6 +36,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--warmup') args.warmup = Number(value());
     else if (a === '--threads') args.threads = Number(value());
     else if (a === '--batch') args.batches = value().split(',').map(Number);
+    else if (a === '--generated') args.generated = true;
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
     else args.model = a;
   }
@@ -54,7 +56,7 @@ async function main(): Promise<void> {
   if (args.model) {
     model = new Uint8Array(readFileSync(args.model));
     label = args.model;
-  } else if (existsSync(fixture)) {
+  } else if (!args.generated && existsSync(fixture)) {
     model = new Uint8Array(readFileSync(fixture));
     label = 'LeNet-5 fixture (fixtures/models/lenet5.onnx)';
   } else {
