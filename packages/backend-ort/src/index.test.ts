@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backends } from '@metacompress/core';
+import { backends, type InferenceBackend } from '@metacompress/core';
+import type { Graph } from '@metacompress/ir';
 import * as base from './base';
 
 describe('package entry points', () => {
@@ -12,5 +13,11 @@ describe('package entry points', () => {
     ]);
     // The index exports exactly what base does.
     expect(Object.keys(index).sort()).toEqual(Object.keys(base).sort());
+  });
+
+  it('implements core’s InferenceBackend<Graph>', async () => {
+    const backend: InferenceBackend<Graph> = base.createOrtBackend(await base.loadOrtWeb(), 'web');
+    expect(backend.name).toBe('ort-web');
+    expect(typeof backend.latency).toBe('function');
   });
 });
