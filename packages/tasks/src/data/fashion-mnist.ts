@@ -150,21 +150,31 @@ async function loadSplits(dir: string): Promise<FashionSplits> {
     classes.push(parsed);
   }
   const build = (split: DatasetSplitName): TensorDataset => {
-    const parts = classes.map((cls, label) => {
+    const parts = classes.map((cls) => {
       const start = split === 'test' ? 0 : FASHION_MNIST_TEST_PER_CLASS;
       const end = split === 'test' ? FASHION_MNIST_TEST_PER_CLASS : cls.count;
-      return { label, pixels: cls.pixels.subarray(start * PIXELS, end * PIXELS), count: end - start };
+      return { pixels: cls.pixels.subarray(start * PIXELS, end * PIXELS), count: end - start };
     });
     const total = parts.reduce((s, p) => s + p.count, 0);
-    const origin: { label: number; pixels: Uint8Array; index: number }[] = [];
-    for (const p of parts) for (let k = 0; k < p.count; k++) origin.push({ label: p.label, pixels: p.pixels, index: k });
-    createRng(FASHION_MNIST_ORDER_SEED).fork(split).shuffle(origin);
+    // Position i of the split takes image order[i] of the class-major concatenation.
+    const order = Int32Array.from({ length: total }, (_, i) => i);
+    const rng = createRng(FASHION_MNIST_ORDER_SEED).fork(split);
+    for (let i = total - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      const t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    const starts = parts.map((_, c) => parts.slice(0, c).reduce((s, p) => s + p.count, 0));
     const data = new Uint8Array(total * PIXELS);
     const labels = new Uint8Array(total);
-    origin.forEach((o, i) => {
-      data.set(o.pixels.subarray(o.index * PIXELS, (o.index + 1) * PIXELS), i * PIXELS);
-      labels[i] = o.label;
-    });
+    for (let i = 0; i < total; i++) {
+      let label = 0;
+      while (label < 9 && order[i] >= starts[label + 1]) label++;
+      const k = order[i] - starts[label];
+      data.set(parts[label].pixels.subarray(k * PIXELS, (k + 1) * PIXELS), i * PIXELS);
+      labels[i] = label;
+    }
     return createDataset({
       name: `fashion-mnist/${split}`,
       data,
