@@ -48,9 +48,13 @@ export {
   DEFAULT_MAX_VALUE_ELEMENTS,
   DEFAULT_OPSET,
   inferShapes,
+  initializersOverridable,
   type InferShapesOptions,
 } from './shape/infer-shapes';
 export { dimsProduct, knownElements, staticShape, type ValueShape } from './shape/value-shape';
 export { registerShapeRule, shapeRuleFor } from './shape/registry';
 export type { ShapeContext, ShapeRule } from './shape/shape-rule';
 export { broadcastDims } from './shape/dims';
+export { costOf, tensorBytes, type CostOptions, type GraphCost, type NodeCost } from './cost/cost-of';
+export { registerCostRule, type CostContext, type CostRule, type InputRole } from './cost/cost-rule';
+export { foldConstants, type FoldOptions } from './fold/fold-constants';

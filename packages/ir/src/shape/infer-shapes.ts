@@ -29,6 +29,11 @@ export interface InferShapesOptions {
   strict?: boolean;
   /** Largest tensor whose contents are tracked in `value` (default 64 elements). */
   maxValueElements?: number;
+  /**
+   * Fill what inference leaves unknown from declared value_info and graph-output types (default
+   * true). Constant folding turns this off so that it never bakes in a stale declaration.
+   */
+  useValueInfo?: boolean;
 }
 
 function declaredShape(info: ValueInfo | undefined): ValueShape | undefined {
@@ -55,6 +60,17 @@ function checkDims(dims: readonly Dim[], field: string, file?: string): void {
     const ok = d === null || typeof d === 'string' || (typeof d === 'number' && Number.isInteger(d) && d >= 0);
     if (!ok) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `invalid dim ${String(d)} in [${dims.join(', ')}]`, { field, file });
   }
+}
+
+/**
+ * Whether initializers listed among graph inputs may be overridden by feeds (IR version ≥ 4, as
+ * onnxruntime decides); before that every initializer is a constant.
+ *
+ * @example
+ * initializersOverridable(graph); // true for IR version 8
+ */
+export function initializersOverridable(graph: Graph | GraphBody): boolean {
+  return !('model' in graph && graph.model) || graph.model.irVersion >= 4;
 }
 
 /** Opset versions a graph imports, by domain ('' for ONNX). */
@@ -93,11 +109,12 @@ export function inferShapes(graph: Graph | GraphBody, options: InferShapesOption
   const defaultOpset = opsets.get('') ?? DEFAULT_OPSET;
   const shapes = new Map<string, ValueShape>();
   const declared = new Map<string, ValueShape>();
-  for (const info of [...graph.valueInfo, ...graph.outputs]) {
+  for (const info of options.useValueInfo === false ? [] : [...graph.valueInfo, ...graph.outputs]) {
     const d = declaredShape(info);
     if (d) declared.set(info.name, d);
   }
   const inputNames = new Set(graph.inputs.map((i) => i.name));
+  const canOverride = initializersOverridable(graph);
   for (const name of Object.keys(options.inputShapes ?? {})) {
     if (!inputNames.has(name)) {
       throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `inputShapes names '${name}', which is not a graph input (inputs: ${[...inputNames].join(', ')})`, {
@@ -108,8 +125,8 @@ export function inferShapes(graph: Graph | GraphBody, options: InferShapesOption
     checkDims(options.inputShapes![name], `inputShapes.${name}`, file);
   }
   for (const t of graph.initializers) {
-    // an initializer that is also a graph input is only a default: its contents are not constant
-    shapes.set(t.name, inputNames.has(t.name) ? { dataType: t.dataType, shape: [...t.dims] } : tensorValueShape(t, limit));
+    // from IR version 4, an initializer that is also a graph input is only a default: not constant
+    shapes.set(t.name, canOverride && inputNames.has(t.name) ? { dataType: t.dataType, shape: [...t.dims] } : tensorValueShape(t, limit));
   }
   for (const input of graph.inputs) {
     const fromInit = shapes.get(input.name);
