@@ -1,0 +1,40 @@
+/**
+ * The side-effect-free entry of `@metacompress/backend-tfjs`: everything the package exports,
+ * without registering anything in core's backend registry (`index.ts` does that).
+ *
+ * @example
+ * import { initTfjs } from '@metacompress/backend-tfjs/base';
+ */
+export { initTfjs, type InitTfjsOptions, type TfjsRuntime } from './engine/init-tfjs';
+export {
+  DEFAULT_ENGINE_ORDER,
+  TFJS_BACKEND_ENV,
+  engineOrderFromEnv,
+  resolveEngineOrder,
+  toEngineName,
+  type TfjsEngineChoice,
+  type TfjsEngineName,
+} from './engine/engine-names';
+export { locateWasmFiles, WASM_FILE_NAMES } from './engine/wasm-files';
+export { ensureCoreGradients, hasCoreGradients } from './engine/core-gradients';
+export { createTfjsBackend, type GraphExecutor, type TfjsDifferentiableBackend } from './backend/tfjs-backend';
+export { registerTfjsBackends, TFJS_BACKEND_PRIORITIES, type RegisterTfjsOptions } from './backend/register';
+export { KernelComposer, compose } from './kernels/kernel-composer';
+export { conv2DBackpropFilterKernel } from './kernels/conv2d-backprop-filter';
+export { depthwiseConv2dNativeBackpropFilterKernel } from './kernels/depthwise-conv2d-backprop-filter';
+export { depthwiseConv2dNativeBackpropInputKernel } from './kernels/depthwise-conv2d-backprop-input';
+export { unsortedSegmentSumKernel } from './kernels/unsorted-segment-sum';
+export { MaxPoolSelect, maxPoolSelectKernel } from './kernels/max-pool-select';
+export { TRAINING_KERNELS, nativeKernel, registerTrainingKernels, type KernelInstall, type TrainingKernelSpec } from './kernels/training-kernels';
+export { conv2DGradConfig, depthwiseConv2dNativeGradConfig, dilateFilter } from './gradients/conv-gradients';
+export { avgPoolCountScale, avgPoolGradConfig, avgPoolGradGradConfig, maxPoolGradGradConfig, maxPoolSelectGradConfig } from './gradients/pool-gradients';
+export {
+  PIECEWISE_CONSTANT_BINARY_KERNELS,
+  PIECEWISE_CONSTANT_UNARY_KERNELS,
+  conv2DBackpropFilterGradConfig,
+  depthwiseBackpropFilterGradConfig,
+  depthwiseBackpropInputGradConfig,
+  zeroGradConfig,
+} from './gradients/higher-order-gradients';
+export { registerTrainingGradients, trainingGradientConfigs } from './gradients/register-gradients';
+export { installTapeOrderFix, isTapeOrderFixInstalled, uninstallTapeOrderFix } from './gradients/tape-order-fix';
