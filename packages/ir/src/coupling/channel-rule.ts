@@ -79,6 +79,8 @@ export interface ChannelRuleContext {
   weight(i: number): ConstantWeight | undefined;
   /** Known shape of input `i` (from tracking, shape inference or declarations). */
   shape(i: number): readonly Dim[] | undefined;
+  /** Known contents of small integer input `i` (constant, or computed from shapes, e.g. `['N', -1]`). */
+  knownElements(i: number): readonly Dim[] | undefined;
   /** Known shape of output `i`. */
   outputShape(i: number): readonly Dim[] | undefined;
   /** New channels produced by this node (a new group candidate). */

@@ -1,5 +1,5 @@
 import { DataType } from '../dtype';
-import type { GraphBody, Node } from '../graph';
+import type { Graph, GraphBody, Node } from '../graph';
 import { createTensor, type Tensor } from '../tensor';
 
 /** Where a constant tensor lives: an initializer, or the attribute of a `Constant` node. */
@@ -43,9 +43,14 @@ export function collectConstants(graph: GraphBody): Map<string, ConstantSource> 
     const c = constantNodeTensor(node);
     if (c) out.set(c.tensor.name, c);
   }
-  // Initializers also listed as graph inputs (IR < 4 files) count as constants; rewrites update
-  // their input declarations too.
-  for (const t of graph.initializers) out.set(t.name, { tensor: t, sliceable: true });
+  // From IR version 4 an initializer that is also a graph input is only a default value that a
+  // feed may override (as onnxruntime decides): not a constant. Before that, it is one.
+  const overridable = !('model' in graph) || (graph as Graph).model.irVersion >= 4;
+  const inputs = new Set(graph.inputs.map((i) => i.name));
+  for (const t of graph.initializers) {
+    if (overridable && inputs.has(t.name)) continue;
+    out.set(t.name, { tensor: t, sliceable: true });
+  }
   return out;
 }
 

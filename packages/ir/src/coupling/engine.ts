@@ -13,7 +13,7 @@ import {
   type SpanRef,
 } from './channel-rule';
 import { collectConstants, namesUsedBySubgraphs, type ConstantSource } from './constants';
-import { knownShapes } from './shapes';
+import { knownFacts } from './shapes';
 import type { ActivationSlice, ChannelSlice, ChannelSliceRole, CouplingGroup, CouplingOptions } from './types';
 
 /** A constant tensor slice recorded during propagation (whole axis: `value.atoms.length × span = dims[axis]`). */
@@ -64,7 +64,7 @@ function opsetOf(graph: Graph, domain: string): number {
 export function analyzeChannels(graph: Graph, options: CouplingOptions = {}): ChannelAnalysis {
   const index = indexGraph(graph);
   const constants = collectConstants(graph);
-  const shapes = knownShapes(graph, options);
+  const { shapes, elements } = knownFacts(graph, options);
   const subgraphNames = namesUsedBySubgraphs(graph);
   const values = new Map<string, ChannelValue>();
   const sites: Site[] = [];
@@ -206,6 +206,10 @@ export function analyzeChannels(graph: Graph, options: CouplingOptions = {}): Ch
         return shapeOf(name);
       },
       outputShape: (i) => shapeOf(node.outputs[i] ?? ''),
+      knownElements: (i) => {
+        const name = node.inputs[i];
+        return name ? elements.get(name) : undefined;
+      },
       produce: (count, axis, rank) => {
         const atoms = allocate({ node, nodeIndex, count, output: node.outputs[0] ?? '' });
         return { atoms, axis, rank, span: { value: 1 } };

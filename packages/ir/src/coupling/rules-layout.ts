@@ -30,6 +30,16 @@ export function reshapeRule(ctx: ChannelRuleContext): void {
   if (!x) return;
   const target = intsFrom(ctx, 1);
   if (!target || target === DYNAMIC) {
+    // A target computed at run time from Shape (e.g. torch's x.view(x.size(0), -1)) adapts to the
+    // pruned tensor by itself: accept [batch, -1] of an [N, C, ...] input.
+    const known = ctx.knownElements(1);
+    const n0 = ctx.shape(0)?.[0];
+    if (known && known.length === 2 && known[1] === -1 && x.axis === 1 && x.span.value === 1 && known[0] !== null && known[0] === n0) {
+      const shape = ctx.shape(0);
+      const span = x.rank === 2 ? 1 : shape && shape.length === x.rank ? (productOf(shape.slice(2)) ?? 0) : 0;
+      ctx.setOutput(0, ctx.view(x, 1, 2, x.rank === 2 ? x.span : { value: span }));
+      return;
+    }
     ctx.block(x, `Reshape to a computed shape cannot be proven to keep channels (fold constants first)`);
     return;
   }

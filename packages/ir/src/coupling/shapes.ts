@@ -1,5 +1,14 @@
 import type { Dim, Graph, ValueInfo } from '../graph';
+import { inferShapes } from '../shape/infer-shapes';
+import { knownElements } from '../shape/value-shape';
 import type { CouplingOptions } from './types';
+
+/** What coupling analysis knows about values besides their channels. */
+export interface KnownFacts {
+  shapes: Map<string, readonly Dim[]>;
+  /** Known contents of small integer values (e.g. a Reshape target computed from Shape). */
+  elements: Map<string, readonly Dim[]>;
+}
 
 function declared(list: readonly ValueInfo[], out: Map<string, readonly Dim[]>): void {
   for (const v of list) {
@@ -8,16 +17,31 @@ function declared(list: readonly ValueInfo[], out: Map<string, readonly Dim[]>):
 }
 
 /**
- * Shapes coupling analysis can rely on: those given in the options, else the declared shapes of
- * graph inputs, outputs and value_info.
+ * Shapes coupling analysis can rely on: those given in the options, else shape inference
+ * (`inferShapes`), completed by the declared shapes of graph inputs, outputs and value_info. When
+ * inference throws (inconsistent model), only declared shapes are used: rules then block what
+ * they cannot prove.
  */
-export function knownShapes(graph: Graph, options: CouplingOptions): Map<string, readonly Dim[]> {
-  const out = new Map<string, readonly Dim[]>();
-  declared(graph.valueInfo, out);
-  declared(graph.outputs, out);
-  declared(graph.inputs, out);
-  if (options.shapes) {
-    for (const [name, v] of options.shapes) if (v.shape) out.set(name, v.shape);
+export function knownFacts(graph: Graph, options: CouplingOptions): KnownFacts {
+  const shapes = new Map<string, readonly Dim[]>();
+  const elements = new Map<string, readonly Dim[]>();
+  declared(graph.valueInfo, shapes);
+  declared(graph.outputs, shapes);
+  declared(graph.inputs, shapes);
+  let inferred: ReadonlyMap<string, { shape?: readonly Dim[]; value?: readonly number[]; symbolic?: readonly Dim[] }> | undefined = options.shapes;
+  if (!inferred) {
+    try {
+      inferred = inferShapes(graph, { inputShapes: options.inputShapes as Record<string, readonly Dim[]> | undefined, batchSize: options.batchSize });
+    } catch {
+      inferred = undefined;
+    }
   }
-  return out;
+  if (inferred) {
+    for (const [name, v] of inferred) {
+      if (v.shape) shapes.set(name, v.shape);
+      const known = knownElements(v as Parameters<typeof knownElements>[0]);
+      if (known) elements.set(name, known);
+    }
+  }
+  return { shapes, elements };
 }

@@ -78,8 +78,8 @@ export interface CouplingGroup {
   minChannels: number;
 }
 
-/** Shapes known for values, by name (e.g. from shape inference). */
-export type KnownShapes = ReadonlyMap<string, { shape?: readonly Dim[] }>;
+/** Shapes (and small known contents) of values, by name — what `inferShapes` returns. */
+export type KnownShapes = ReadonlyMap<string, { shape?: readonly Dim[]; value?: readonly number[]; symbolic?: readonly Dim[] }>;
 
 /**
  * Options of {@link analyzeCoupling} and {@link removeChannels}.
@@ -88,7 +88,7 @@ export type KnownShapes = ReadonlyMap<string, { shape?: readonly Dim[] }>;
  * analyzeCoupling(graph, { rules: { MyGelu: 'elementwise' } });
  */
 export interface CouplingOptions {
-  /** Shapes of values (e.g. `inferShapes(graph)`); otherwise they are inferred (declared shapes win where inference fails). */
+  /** Shapes of values (e.g. `inferShapes(graph)`), to avoid inferring twice; otherwise `inferShapes` runs (declared shapes fill the gaps). */
   shapes?: KnownShapes;
   /** Shapes of graph inputs for shape inference, by input name. */
   inputShapes?: Readonly<Record<string, readonly Dim[]>>;
