@@ -43,6 +43,7 @@ export {
 } from './onnx/encode';
 export { loadOnnx, saveOnnx, type LoadOnnxOptions, type SaveOnnxOptions } from './onnx/files';
 export { checkExternalLocation } from './onnx/external-data';
+export { Int64Value } from './onnx/reader';
 export { ONNX_PROTO, onnxTypes, type OnnxTypes } from './onnx/onnx-schema';
 export {
   DEFAULT_MAX_VALUE_ELEMENTS,

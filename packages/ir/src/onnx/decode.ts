@@ -5,6 +5,7 @@ import type { Attribute, Dim, Graph, GraphBody, ModelInfo, Node, OpsetImport, Ty
 import { elementCount, type ExternalDataRef, type Tensor } from '../tensor';
 import { ExternalDataReader, parseExternalData } from './external-data';
 import { onnxTypes } from './onnx-schema';
+import { createReader } from './reader';
 import { checkUnknownFields, decodeFailure, fail, type Where } from './wire-errors';
 
 /** Options of {@link decodeOnnx}. */
@@ -536,11 +537,9 @@ function decodeMessage<T>(type: protobuf.Type, bytes: Uint8Array, typeName: stri
     throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `expected the ${typeName} bytes as a Uint8Array`, file === undefined ? {} : { file });
   }
   try {
-    const reader = protobuf.Reader.create(bytes) as protobuf.Reader & { discardUnknown: boolean };
-    // Keep unknown fields: a known field number with the wrong wire type lands there, and
+    // Keeps unknown fields: a known field number with the wrong wire type lands there, and
     // checkUnknownFields turns it into an error that names the field.
-    reader.discardUnknown = false;
-    return type.decode(reader) as unknown as T;
+    return type.decode(createReader(bytes)) as unknown as T;
   } catch (error) {
     throw decodeFailure(error, bytes, typeName, file);
   }
@@ -551,7 +550,7 @@ function decodeMessage<T>(type: protobuf.Type, bytes: Uint8Array, typeName: stri
  * `bytes` (do not mutate `bytes` afterwards); typed `*_data` fields are converted to `raw` following
  * the ONNX spec; int64 values become numbers; nested graphs (If/Loop/Scan) become GraphBody values;
  * non-tensor types, sparse tensors, functions, training info and device configurations are carried
- * through as decoded protobuf objects (camelCase fields, int64 as `Long`).
+ * through as decoded protobuf objects (camelCase fields, int64 as exact `Int64Value`s).
  *
  * Errors (all `MetacompressError`, naming file, node and field): `MC_ONNX_TRUNCATED`,
  * `MC_ONNX_DECODE` (random bytes, wrong wire types), `MC_MODEL_INVALID` (data disagreeing with dims,
