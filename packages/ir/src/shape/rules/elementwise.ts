@@ -2,6 +2,7 @@ import { attrFloat, attrInt } from '../../attributes';
 import { DataType, isFloatType } from '../../dtype';
 import type { Dim } from '../../graph';
 import type { ShapeRule } from '../shape-rule';
+import type { ValueShape } from '../value-shape';
 import { elementwise, hasInput, sameShape } from './helpers';
 
 const unaryWithValue: Record<string, (x: number, attrs: { alpha: number; beta: number }) => number> = {
@@ -54,6 +55,11 @@ function symbolicIdentityArith(op: string): (...xs: Dim[]) => Dim {
   };
 }
 
+/** Before opset 7, binary ops broadcast B onto A (`broadcast`/`axis` attributes): the output has A's shape. */
+function legacyBroadcast(inputs: readonly (ValueShape | undefined)[]): ValueShape | undefined {
+  return sameShape(inputs[0]);
+}
+
 const symbolicEqual = (a: Dim, b: Dim): Dim => (a !== null && a === b ? 1 : null);
 
 /** Elementwise unary, binary, variadic and comparison ops. */
@@ -75,7 +81,7 @@ export function elementwiseRules(): Record<string, ShapeRule> {
     const hi = hasInput(node, 2) ? inputs[2]?.value?.[0] : attrFloat(node, 'max');
     const known = (!hasInput(node, 1) || lo !== undefined) && (!hasInput(node, 2) || hi !== undefined);
     const x = inputs[0];
-    const out = elementwise(node, [x], ctx, known ? { fn: (v) => Math.min(hi ?? Infinity, Math.max(lo ?? -Infinity, v)) } : {});
+    const out = elementwise({ ...node, inputs: node.inputs.slice(0, 1) }, [x], ctx, known ? { fn: (v) => Math.min(hi ?? Infinity, Math.max(lo ?? -Infinity, v)) } : {});
     return [out];
   };
   const binary: Record<string, (a: number, b: number) => number> = {
@@ -95,12 +101,14 @@ export function elementwiseRules(): Record<string, ShapeRule> {
   for (const [op, f] of Object.entries(binary)) {
     const symbolic = op === 'Add' || op === 'Sub' || op === 'Mul' ? symbolicIdentityArith(op) : undefined;
     rules[op] = (node, inputs, ctx) => {
+      if (ctx.opset < 7) return [legacyBroadcast(inputs)];
       let fn = f;
       if (op === 'BitShift' && node.attributes.direction?.value === 'RIGHT') fn = (a, b) => Math.floor(a / 2 ** b);
       return [elementwise(node, inputs, ctx, { fn, symbolic })];
     };
   }
   rules.Div = (node, inputs, ctx) => {
+    if (ctx.opset < 7) return [legacyBroadcast(inputs)];
     const integer = inputs[0] ? !isFloatType(inputs[0].dataType) : false;
     const fn = integer ? (a: number, b: number) => Math.trunc(a / b) : (a: number, b: number) => a / b;
     return [elementwise(node, inputs, ctx, { fn, symbolic: symbolicIdentityArith('Div') })];

@@ -157,7 +157,10 @@ function sliceRule(node: Node, inputs: readonly (ValueShape | undefined)[], ctx:
   const steps = intsArg(node, inputs, 4);
   if (starts === undefined || ends === undefined) ctx.fail('input[1]', 'Slice needs starts and ends');
   if (axesArg === null) return { dataType, shape: xs.map(() => null) };
-  const axes = (axesArg ?? (starts ?? ends ?? []).map((_, i) => i)).map((a) => normalizeAxis(a, rank, failOf(ctx), 'axes'));
+  // default axes: 0 .. len(starts) - 1 (the length is known from the values or the starts' shape)
+  const count = starts?.length ?? ends?.length ?? staticShape(inputs[1])?.[0] ?? staticShape(inputs[2])?.[0];
+  if (!axesArg && count === undefined) return { dataType, shape: xs.map(() => null) };
+  const axes = (axesArg ?? Array.from({ length: count! }, (_, i) => i)).map((a) => normalizeAxis(a, rank, failOf(ctx), 'axes'));
   if (!starts || !ends || steps === null) {
     return { dataType, shape: xs.map((d, i) => (axes.includes(i) ? null : d)) };
   }
