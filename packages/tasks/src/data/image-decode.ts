@@ -46,7 +46,7 @@ export function decodeImage(bytes: Uint8Array, options: { file?: string; maxPixe
       }
     }
     try {
-      const png = PNG.sync.read(bytes);
+      const png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       return { width: png.width, height: png.height, data: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
     } catch (error) {
       throw new MetacompressError(ErrorCodes.DATA_FORMAT, `corrupt PNG: ${(error as Error).message}`, where, { cause: error });

@@ -16,7 +16,8 @@ export interface NpyDatasetOptions {
   classNames?: readonly string[];
   /**
    * How rank-3 samples store images: `hwc` (`[N, H, W, C]`), `chw` (`[N, C, H, W]`), or `none` (not
-   * images). Default: guessed, `hwc` when only the last dim is 1, 3 or 4, `chw` when only the first is.
+   * images). Default: guessed from which of the first and last dims looks like channels (1, 3 or 4;
+   * the smaller one when both do; `none` when neither does or they are equal).
    * Rank-2 samples (`[N, H, W]`) are always one-channel images; rank-1 samples are never images.
    */
   imageStorage?: ImageStorage | 'none';
@@ -27,8 +28,8 @@ function guessStorage(sample: readonly number[]): ImageStorage | 'none' {
   const channelLike = (d: number) => d === 1 || d === 3 || d === 4;
   const first = channelLike(sample[0]);
   const last = channelLike(sample[2]);
-  if (last && !first) return 'hwc';
-  if (first && !last) return 'chw';
+  if (last && (!first || sample[2] < sample[0])) return 'hwc';
+  if (first && (!last || sample[0] < sample[2])) return 'chw';
   return 'none';
 }
 

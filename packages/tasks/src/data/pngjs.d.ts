@@ -17,8 +17,8 @@ declare module 'pngjs' {
   }
   export const PNG: {
     sync: {
-      read(buffer: Uint8Array, options?: PngReadOptions): PngImage;
-      write(png: PngImage, options?: PngWriteOptions): Uint8Array;
+      read(buffer: Buffer, options?: PngReadOptions): PngImage;
+      write(png: PngImage, options?: PngWriteOptions): Buffer;
     };
   };
 }
