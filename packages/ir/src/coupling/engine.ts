@@ -18,8 +18,12 @@ import type { ActivationSlice, ChannelSlice, ChannelSliceRole, CouplingGroup, Co
 
 /** A constant tensor slice recorded during propagation (whole axis: `value.atoms.length × span = dims[axis]`). */
 export interface Site {
+  /** The tensor that holds the data (an initializer or Constant output, never an Identity alias). */
   tensor: string;
+  /** The node whose channels the slice belongs to. */
   reader: Node;
+  /** The node that reads the tensor (the reader, or a DequantizeLinear in front of it). */
+  user: Node;
   axis: number;
   role: ChannelSliceRole;
   value: ChannelValue;
@@ -137,7 +141,7 @@ export function analyzeChannels(graph: Graph, options: CouplingOptions = {}): Ch
     const rule: ChannelRule =
       options.rules?.[key] ?? options.rules?.[node.opType] ?? registeredChannelRule(node.opType, node.domain) ?? builtinChannelRule(node) ?? 'blocking';
 
-    const addSite = (tensor: string, axis: number, value: ChannelValue, role: ChannelSliceRole): boolean => {
+    const addSite = (tensor: string, axis: number, value: ChannelValue, role: ChannelSliceRole, user: Node = node): boolean => {
       const c = constants.get(tensor);
       if (!c) {
         blockAtoms(value.atoms, `${label}: '${tensor}' is not a constant`);
@@ -158,12 +162,7 @@ export function analyzeChannels(graph: Graph, options: CouplingOptions = {}): Ch
         blockAtoms(value.atoms, `${label}: '${tensor}' has ${dims[axis]} elements on axis ${axis} but the channels need ${n}×${value.span.value}`);
         return false;
       }
-      if (consumerCount(tensor) > 1) {
-        const users = (index.consumers.get(tensor) ?? []).map((u) => nodeLabel(u, index.position.get(u)));
-        blockAtoms(value.atoms, `${label}: constant '${tensor}' is shared by ${users.join(', ')}`);
-        return false;
-      }
-      sites.push({ tensor, reader: node, axis, role, value });
+      sites.push({ tensor: c.base, reader: node, user, axis, role, value });
       return true;
     };
 
@@ -171,7 +170,7 @@ export function analyzeChannels(graph: Graph, options: CouplingOptions = {}): Ch
       const name = node.inputs[i];
       if (!name) return undefined;
       const c = constants.get(name);
-      if (c) return { name, tensor: c.tensor };
+      if (c) return { name: c.base, tensor: c.tensor };
       const dq = index.producer.get(name);
       if (!dq || dq.opType !== 'DequantizeLinear') return undefined;
       const base = constants.get(dq.inputs[0] ?? '');
@@ -184,7 +183,7 @@ export function analyzeChannels(graph: Graph, options: CouplingOptions = {}): Ch
       if (axis < 0) axis += rank;
       const perAxis = scale.tensor.dims.length === 1 && scale.tensor.dims[0] > 1 && scale.tensor.dims[0] === base.tensor.dims[axis];
       const zeroPoint = dq.inputs[2] || undefined;
-      return { name: base.tensor.name, tensor: base.tensor, dequantize: { node: dq, scale: scale.tensor.name, zeroPoint, axis, perAxis } };
+      return { name: base.base, tensor: base.tensor, dequantize: { node: dq, scale: dq.inputs[1], zeroPoint, axis, perAxis } };
     };
 
     const ctx: ChannelRuleContext = {
@@ -271,7 +270,7 @@ export function analyzeChannels(graph: Graph, options: CouplingOptions = {}): Ch
           return;
         }
         if (!w.dequantize) {
-          addSite(w.name, axis, value, role);
+          addSite(name, axis, value, role);
           return;
         }
         const dq = w.dequantize;
@@ -279,10 +278,10 @@ export function analyzeChannels(graph: Graph, options: CouplingOptions = {}): Ch
           blockAtoms(value.atoms, `${label}: dequantized weight '${name}' is shared`);
           return;
         }
-        if (!addSite(w.name, axis, value, role)) return;
+        if (!addSite(dq.node.inputs[0], axis, value, role, dq.node)) return;
         if (dq.perAxis && dq.axis === axis) {
-          addSite(dq.scale, 0, value, 'qparam');
-          if (dq.zeroPoint) addSite(dq.zeroPoint, 0, value, 'qparam');
+          addSite(dq.scale, 0, value, 'qparam', dq.node);
+          if (dq.zeroPoint) addSite(dq.zeroPoint, 0, value, 'qparam', dq.node);
         }
       },
       onRemove: (edit) => {
@@ -309,8 +308,76 @@ export function analyzeChannels(graph: Graph, options: CouplingOptions = {}): Ch
     rule(ctx);
   });
 
+  checkSharedConstants(graph, index, sites, constants, (atoms, why) => blockAtoms(atoms, why), union);
   const groups = buildGroups(graph, values, sites, productions, atomProduction, atomChannel, find, blocked, reasons);
   return { graph, index, constants, values, sites, edits, rootOf: find, groups };
+}
+
+/**
+ * A constant sliced for some channels must change for every node that reads it: each reader
+ * (through Identity aliases) needs a slice on the same axis, and the slices of different readers
+ * couple their channels (shared parameters, as DepGraph treats them).
+ */
+function checkSharedConstants(
+  graph: Graph,
+  index: GraphIndex,
+  sites: Site[],
+  constants: Map<string, ConstantSource>,
+  block: (atoms: Int32Array, why: string) => void,
+  union: (a: number, b: number) => void,
+): void {
+  const byTensor = new Map<string, Site[]>();
+  for (const s of sites) {
+    const list = byTensor.get(s.tensor);
+    if (list) list.push(s);
+    else byTensor.set(s.tensor, [s]);
+  }
+  const graphOutputs = new Set(graph.outputs.map((o) => o.name));
+  const subgraphNames = namesUsedBySubgraphs(graph);
+  for (const [tensor, list] of byTensor) {
+    // Every node that reads the tensor, looking through Identity aliases.
+    const users = new Set<Node>();
+    let escapes: string | undefined;
+    const visit = (name: string): void => {
+      if (graphOutputs.has(name)) escapes = `constant '${tensor}' is a graph output`;
+      if (subgraphNames.has(name)) escapes = `constant '${tensor}' is read inside a subgraph`;
+      for (const u of index.consumers.get(name) ?? []) {
+        if (u.opType === 'Identity' && constants.get(u.outputs[0] ?? '')?.base === tensor) visit(u.outputs[0]);
+        else users.add(u);
+      }
+    };
+    visit(tensor);
+    const byAxis = new Map<number, Site[]>();
+    for (const s of list) {
+      const l = byAxis.get(s.axis);
+      if (l) l.push(s);
+      else byAxis.set(s.axis, [s]);
+    }
+    for (const [axis, axisSites] of byAxis) {
+      const covered = new Set(axisSites.map((s) => s.user));
+      const missing = [...users].filter((u) => !covered.has(u));
+      const why =
+        escapes ??
+        (missing.length
+          ? `constant '${tensor}' is also read by ${missing.map((u) => nodeLabel(u, index.position.get(u))).join(', ')}, which does not follow its channels`
+          : undefined);
+      if (why) {
+        for (const s of axisSites) block(s.value.atoms, `${nodeLabel(s.reader, index.position.get(s.reader))}: ${why}`);
+        continue;
+      }
+      const first = axisSites[0].value;
+      for (const s of axisSites.slice(1)) {
+        const v = s.value;
+        if (v.atoms.length !== first.atoms.length || v.span.value !== first.span.value) {
+          const w = `constant '${tensor}' is shared on axis ${axis} by readers with different channel layouts`;
+          block(first.atoms, w);
+          block(v.atoms, w);
+          continue;
+        }
+        for (let p = 0; p < v.atoms.length; p++) union(first.atoms[p], v.atoms[p]);
+      }
+    }
+  }
 }
 
 /** `'unary'`: output(s) carry input 0's channels; other inputs are scalars. */
@@ -503,9 +570,11 @@ function buildGroups(
         const s = sites[key - V];
         const span = s.value.span.value;
         const label = labelOf(s.reader, positionOf.get(s.reader)!);
-        slices.push({ tensor: s.tensor, node: label, axis: s.axis, offset: p0[k] * span, length: L, stride: span, role: s.role });
-        addNode(nodes, label);
         if (s.role === 'input') addNode(consumers, label);
+        addNode(nodes, label);
+        // A constant shared by several readers (coupled above) is listed once.
+        if (slices.some((x) => x.tensor === s.tensor && x.axis === s.axis && x.offset === p0[k] * span)) continue;
+        slices.push({ tensor: s.tensor, node: label, axis: s.axis, offset: p0[k] * span, length: L, stride: span, role: s.role });
       }
     }
     const firstAtom = minAtom[r0];
