@@ -59,3 +59,22 @@ export { broadcastDims } from './shape/dims';
 export { costOf, tensorBytes, type CostOptions, type GraphCost, type NodeCost } from './cost/cost-of';
 export { registerCostRule, type CostContext, type CostRule, type InputRole } from './cost/cost-rule';
 export { foldConstants, type FoldOptions } from './fold/fold-constants';
+export { analyzeCoupling } from './coupling/analyze-coupling';
+export type { ActivationSlice, ChannelSlice, ChannelSliceRole, CouplingGroup, CouplingOptions, KnownShapes } from './coupling/types';
+export {
+  registerChannelRule,
+  registeredChannelRule,
+  type ChannelEdit,
+  type ChannelEditContext,
+  type ChannelRule,
+  type ChannelRuleContext,
+  type ChannelValue,
+  type ConstantWeight,
+  type SpanRef,
+} from './coupling/channel-rule';
+export { builtinChannelOps } from './coupling/builtin-rules';
+export { channelVectors, readGroupWeights, type GroupWeightSlice } from './coupling/group-weights';
+export { removeChannels, type KeepMap } from './rewrite/remove-channels';
+export { takeAlongAxis } from './rewrite/take-along-axis';
+export { foldBatchNorm } from './rewrite/fold-batch-norm';
+export { insertQdq, stripQdq, type InsertQdqOptions, type QdqSpec } from './rewrite/qdq';
