@@ -139,6 +139,9 @@ describe('TensorDataset', () => {
     expect(error.code).toBe('MC_LABEL_OUT_OF_RANGE');
     expect(error.details).toMatchObject({ dataset: 'x', index: 1, label: 4 });
     expect(ds.classCounts()).toEqual([1, 0, 1, 0, 1]);
+    const named = createDataset({ name: 'n', data: new Float32Array(2), sampleShape: [1], labels: [0, 1], classNames: ['a', 'b'] });
+    expect(named.withNumClasses(2).classNames).toEqual(['a', 'b']);
+    expect(named.withNumClasses(3).classNames).toBeUndefined();
   });
 
   it('takes subsets without copying values', () => {

@@ -286,7 +286,8 @@ export class TensorDataset implements Dataset {
   }
 
   /**
-   * Checks every label against a model's class count and returns the dataset with that count.
+   * Checks every label against a model's class count and returns the dataset with that count
+   * (class names are dropped when their number differs).
    *
    * @throws `MC_LABEL_OUT_OF_RANGE` naming the dataset, the sample and the label.
    * @example
@@ -300,7 +301,8 @@ export class TensorDataset implements Dataset {
       const label = labels[indices ? indices[i] : i];
       if (label >= numClasses) throw labelOutOfRange(this.name, this.source.file, indices ? indices[i] : i, label, numClasses);
     }
-    return new TensorDataset(this.source, { ...this.view, numClasses });
+    const classNames = this.view.classNames?.length === numClasses ? this.view.classNames : undefined;
+    return new TensorDataset(this.source, { ...this.view, numClasses, classNames });
   }
 
   /**
