@@ -130,6 +130,7 @@ export function inferShapes(graph: Graph | GraphBody, options: InferShapesOption
   }
   for (const input of graph.inputs) {
     const fromInit = shapes.get(input.name);
+    if (fromInit && !canOverride) continue; // IR < 4 lists every initializer as an input: still a constant
     const decl = declaredShape(input);
     let shape = options.inputShapes?.[input.name] ?? fromInit?.shape ?? decl?.shape;
     if (shape && shape.length > 0 && options.batchSize !== undefined && typeof shape[0] !== 'number') shape = [options.batchSize, ...shape.slice(1)];

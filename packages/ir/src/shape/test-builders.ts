@@ -115,9 +115,11 @@ export class GraphBuilder {
     return this.initializer(name, DataType.FLOAT, dims);
   }
 
-  /** An int64 initializer (shape targets, axes, indices); 1-D unless dims are given. */
-  int64(name: string, values: readonly number[], dims: readonly number[] = [values.length]): string {
-    return this.initializer(name, DataType.INT64, dims, values);
+  /** An int64 initializer (shape targets, axes, indices); 1-D unless dims are given. Use bigints for ±2^63 sentinels. */
+  int64(name: string, values: readonly (number | bigint)[], dims: readonly number[] = [values.length]): string {
+    const fresh = this.fresh(name);
+    this.initializers.push(createTensor(fresh, DataType.INT64, dims, BigInt64Array.from(values, (v) => BigInt(v))));
+    return fresh;
   }
 
   /** Adds a node; returns its output names. */
