@@ -176,6 +176,26 @@ describe('invalid tensors and nodes', () => {
     expect(twice.details).toMatchObject({ node: 'relu', opType: 'LeakyRelu' });
   });
 
+  it('rejects segmented tensors, which the IR cannot represent', () => {
+    const error = caught(decodeWith({ name: 'w', dataType: 1, dims: [2], rawData: f32([1, 2]), segment: { begin: 0, end: 2 } }));
+    expect(error.code).toBe('MC_MODEL_INVALID');
+    expect(error.details.field).toBe("graph.initializer[0] 'w'.segment");
+  });
+
+  it('keeps an attribute named __proto__ as an attribute', () => {
+    const g = decodeOnnx(model(encodeMessage('GraphProto', { node: [{ opType: 'Custom', attribute: [{ name: '__proto__', type: 2, i: 3 }] }] })));
+    const attributes = g.nodes[0].attributes;
+    expect(Object.getPrototypeOf(attributes)).toBe(Object.prototype);
+    expect(Object.keys(attributes)).toEqual(['__proto__']);
+    expect(decodeOnnx(encodeOnnx(g)).nodes[0].attributes).toEqual(attributes);
+  });
+
+  it('needs a folder to read external data from', () => {
+    expect(caught(() => decodeOnnx(encodeMessage('ModelProto', addModel({ name: 'w', dataType: 1, dims: [1], rawData: f32([1]) })), { loadExternal: true })).code).toBe(
+      'MC_INVALID_ARGUMENT',
+    );
+  });
+
   it('rejects a model without opset imports', () => {
     const bytes = concat(encodeMessage('ModelProto', { irVersion: 8 }), field(7, encodeMessage('GraphProto', { name: 'g' })));
     expect(caught(() => decodeOnnx(bytes)).details.field).toBe('opset_import');

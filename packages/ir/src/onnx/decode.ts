@@ -467,7 +467,8 @@ function nodeFromProto(n: NodeMsg, index: number, where: Where, ctx: Context): N
     const path = `${here.path}.attribute '${attrName}'`;
     if (!attrName) fail(ErrorCodes.MODEL_INVALID, 'an attribute has no name', here, path);
     if (has(attributes, attrName)) fail(ErrorCodes.MODEL_INVALID, `attribute '${attrName}' appears twice`, here, path);
-    attributes[attrName] = attributeFromProto(a, { ...here, path }, ctx);
+    // defineProperty: an attribute named '__proto__' must stay an attribute, not replace the prototype.
+    Object.defineProperty(attributes, attrName, { value: attributeFromProto(a, { ...here, path }, ctx), enumerable: true, writable: true, configurable: true });
   }
   const node: { -readonly [K in keyof Node]: Node[K] } = {
     name,

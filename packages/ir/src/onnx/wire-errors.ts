@@ -10,7 +10,12 @@ export interface Where {
   path: string;
 }
 
-/** Error details for a {@link Where}. */
+/**
+ * Error details for a {@link Where}.
+ *
+ * @example
+ * detailsOf({ file: 'm.onnx', node: 'conv1', path: 'graph.node[0]' }); // { field: 'graph.node[0]', file: 'm.onnx', node: 'conv1' }
+ */
 export function detailsOf(where: Where, field = where.path): ErrorDetails {
   const details: ErrorDetails = { field };
   if (where.file !== undefined) details.file = where.file;
@@ -19,7 +24,12 @@ export function detailsOf(where: Where, field = where.path): ErrorDetails {
   return details;
 }
 
-/** Throws a {@link MetacompressError} with `code` located at `where`. */
+/**
+ * Throws a {@link MetacompressError} with `code` located at `where`.
+ *
+ * @example
+ * fail(ErrorCodes.MODEL_INVALID, 'the node has no op_type', where, `${where.path}.op_type`);
+ */
 export function fail(code: string, reason: string, where: Where, field?: string): never {
   throw new MetacompressError(code, reason, detailsOf(where, field));
 }
@@ -44,6 +54,9 @@ function readVarint(bytes: Uint8Array, pos: number): { value: number; next: numb
  * arrived with another wire type means the bytes are corrupt (protobufjs skips such fields silently),
  * so it throws `MC_ONNX_DECODE` naming the field. Fields with numbers the schema does not know
  * (from newer ONNX versions) are ignored.
+ *
+ * @example
+ * checkUnknownFields(nodeMessage, 'NodeProto', { file, node: 'conv1', path: 'graph.node[0]' });
  */
 export function checkUnknownFields(message: object, typeName: string, where: Where): void {
   const unknowns = (message as { $unknowns?: Uint8Array[] }).$unknowns;
@@ -69,6 +82,9 @@ export function checkUnknownFields(message: object, typeName: string, where: Whe
 /**
  * Walks the top-level fields of a message in `bytes` without decoding them and says whether the bytes
  * end inside a field (`truncated`), hold something that is not this message (`corrupt`), or look whole.
+ *
+ * @example
+ * scanTopLevel(bytes.subarray(0, 100), 'ModelProto'); // 'truncated'
  */
 export function scanTopLevel(bytes: Uint8Array, typeName: string): 'truncated' | 'corrupt' | 'whole' {
   const fields = onnxTypes().fieldNames.get(`onnx.${typeName}`);
@@ -107,6 +123,9 @@ export function scanTopLevel(bytes: Uint8Array, typeName: string): 'truncated' |
 /**
  * Turns whatever protobufjs threw while decoding `bytes` as `typeName` into a typed error:
  * `MC_ONNX_TRUNCATED` when the bytes end inside a top-level field, `MC_ONNX_DECODE` otherwise.
+ *
+ * @example
+ * try { ModelProto.decode(bytes) } catch (error) { throw decodeFailure(error, bytes, 'ModelProto', 'model.onnx') }
  */
 export function decodeFailure(error: unknown, bytes: Uint8Array, typeName: string, file: string | undefined): MetacompressError {
   if (isMetacompressError(error)) return error;
