@@ -2,6 +2,8 @@ import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '
 import { conv2DBackpropFilterKernel } from './conv2d-backprop-filter';
 import { depthwiseConv2dNativeBackpropFilterKernel } from './depthwise-conv2d-backprop-filter';
 import { depthwiseConv2dNativeBackpropInputKernel } from './depthwise-conv2d-backprop-input';
+import { explicitSamePaddingKernel } from './explicit-same-padding';
+import { maxPoolGradKernel, maxPoolWithArgmaxKernel } from './max-pool-positions';
 import { maxPoolSelectKernel, MaxPoolSelect } from './max-pool-select';
 import { unsortedSegmentSumKernel } from './unsorted-segment-sum';
 
@@ -11,7 +13,8 @@ export type KernelInstall = 'if-missing' | 'replace';
 /** One kernel this package can supply, and on which backends. */
 export interface TrainingKernelSpec {
   kernelName: string;
-  make: (backendName: string) => KernelConfig;
+  /** Makes the kernel; `existing` is the backend's own kernel of that name, if any. */
+  make: (backendName: string, existing: KernelConfig | undefined) => KernelConfig;
   /** Backend name → how to install; backends not listed get nothing. `*` applies to all others. */
   install: Record<string, KernelInstall>;
   /** Kernels the composition needs on the backend. */
@@ -19,9 +22,12 @@ export interface TrainingKernelSpec {
 }
 
 /**
- * The kernels this package supplies. On wasm the backprop kernels are missing and are added; on
- * cpu the composed filter gradients replace the native ones, which are 4–60× slower (see
- * `bench/kernels.bench.ts`); the cpu's own `DepthwiseConv2dNativeBackpropInput` is kept (faster).
+ * The kernels this package supplies. On wasm the conv backprop kernels and `UnsortedSegmentSum`
+ * are missing and are added, and `MaxPoolGrad`/`MaxPoolWithArgmax` are replaced (the stock ones
+ * drop the gradient of windows whose maximum is ≤ 0), and the forward convolutions get SAME
+ * padding as explicit pads (see `explicitSamePaddingKernel`). On cpu the composed filter gradients
+ * replace the native ones, which are 4–60× slower (see `bench/kernels.bench.ts`); the cpu's own
+ * `DepthwiseConv2dNativeBackpropInput` is kept (faster). Every backend gets {@link MaxPoolSelect}.
  */
 export const TRAINING_KERNELS: readonly TrainingKernelSpec[] = [
   {
@@ -48,6 +54,26 @@ export const TRAINING_KERNELS: readonly TrainingKernelSpec[] = [
     install: { wasm: 'if-missing' },
     needs: [],
   },
+  {
+    kernelName: 'MaxPoolGrad',
+    make: maxPoolGradKernel,
+    install: { wasm: 'replace' },
+    needs: [],
+  },
+  {
+    kernelName: 'MaxPoolWithArgmax',
+    make: maxPoolWithArgmaxKernel,
+    install: { wasm: 'replace' },
+    needs: [],
+  },
+  ...(['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D'] as const).map(
+    (kernelName): TrainingKernelSpec => ({
+      kernelName,
+      make: (_backend, existing) => explicitSamePaddingKernel(existing!, kernelName.includes('Depthwise')),
+      install: { wasm: 'replace' },
+      needs: [kernelName],
+    }),
+  ),
   {
     kernelName: MaxPoolSelect,
     make: maxPoolSelectKernel,
@@ -81,7 +107,7 @@ export function registerTrainingKernels(backendName: string): string[] {
       natives.set(`${backendName}:${spec.kernelName}`, existing);
       unregisterKernel(spec.kernelName, backendName);
     }
-    registerKernel(spec.make(backendName));
+    registerKernel(spec.make(backendName, existing));
     names.push(spec.kernelName);
   }
   installed.set(backendName, names);
