@@ -14,7 +14,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRng } from '@metacompress/core';
-import { DataType, createTensor, decodeOnnx, encodeOnnx, loadOnnx, onnxTypes, saveOnnx, type Graph, type Node, type Tensor } from '../src/index';
+import {
+  DataType,
+  createTensor,
+  decodeOnnx,
+  encodeOnnx,
+  loadOnnx,
+  onnxTypes,
+  saveOnnx,
+  type Graph,
+  type Node,
+  type Tensor,
+} from '../src/index';
 
 /** Builds a ResNet-18 (ImageNet head) with seeded random weights, Conv + BatchNormalization + Relu. */
 function resnet18(seed = 1): Graph {
@@ -29,10 +40,17 @@ function resnet18(seed = 1): Graph {
     return name;
   };
   const constant = (name: string, dims: number[], value: number): string => {
-    initializers.push(createTensor(name, DataType.FLOAT, dims, new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(value)));
+    initializers.push(
+      createTensor(name, DataType.FLOAT, dims, new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(value)),
+    );
     return name;
   };
-  const node = (opType: string, name: string, inputs: string[], attributes: Node['attributes'] = {}): string => {
+  const node = (
+    opType: string,
+    name: string,
+    inputs: string[],
+    attributes: Node['attributes'] = {},
+  ): string => {
     const out = `${name}_out`;
     nodes.push({ name, opType, domain: '', inputs, outputs: [out], attributes });
     return out;
@@ -49,10 +67,21 @@ function resnet18(seed = 1): Graph {
     });
   };
   const bn = (x: string, name: string, c: number): string =>
-    node('BatchNormalization', name, [x, constant(`${name}.weight`, [c], 1), random(`${name}.bias`, [c], 0.01), random(`${name}.running_mean`, [c], 0.01), constant(`${name}.running_var`, [c], 1)], {
-      epsilon: { type: 'float', value: 1e-5 },
-      momentum: { type: 'float', value: 0.9 },
-    });
+    node(
+      'BatchNormalization',
+      name,
+      [
+        x,
+        constant(`${name}.weight`, [c], 1),
+        random(`${name}.bias`, [c], 0.01),
+        random(`${name}.running_mean`, [c], 0.01),
+        constant(`${name}.running_var`, [c], 1),
+      ],
+      {
+        epsilon: { type: 'float', value: 1e-5 },
+        momentum: { type: 'float', value: 0.9 },
+      },
+    );
   const relu = (x: string, name: string): string => node('Relu', name, [x]);
 
   let x = relu(bn(conv('input', 'conv1', 3, 64, 7, 2), 'bn1', 64), 'relu1');
@@ -68,25 +97,42 @@ function resnet18(seed = 1): Graph {
       const stride = stage > 0 && block === 0 ? 2 : 1;
       let y = relu(bn(conv(x, `${p}.conv1`, cin, cout, 3, stride), `${p}.bn1`, cout), `${p}.relu1`);
       y = bn(conv(y, `${p}.conv2`, cout, cout, 3, 1), `${p}.bn2`, cout);
-      const shortcut = stride !== 1 || cin !== cout ? bn(conv(x, `${p}.downsample.0`, cin, cout, 1, stride), `${p}.downsample.1`, cout) : x;
+      const shortcut =
+        stride !== 1 || cin !== cout
+          ? bn(conv(x, `${p}.downsample.0`, cin, cout, 1, stride), `${p}.downsample.1`, cout)
+          : x;
       x = relu(node('Add', `${p}.add`, [y, shortcut]), `${p}.relu2`);
       cin = cout;
     }
   }
-  x = node('Flatten', 'flatten', [node('GlobalAveragePool', 'avgpool', [x])], { axis: { type: 'int', value: 1 } });
-  const logits = node('Gemm', 'fc', [x, random('fc.weight', [1000, 512], Math.sqrt(1 / 512)), random('fc.bias', [1000], 0.01)], {
-    alpha: { type: 'float', value: 1 },
-    beta: { type: 'float', value: 1 },
-    transB: { type: 'int', value: 1 },
+  x = node('Flatten', 'flatten', [node('GlobalAveragePool', 'avgpool', [x])], {
+    axis: { type: 'int', value: 1 },
   });
+  const logits = node(
+    'Gemm',
+    'fc',
+    [x, random('fc.weight', [1000, 512], Math.sqrt(1 / 512)), random('fc.bias', [1000], 0.01)],
+    {
+      alpha: { type: 'float', value: 1 },
+      beta: { type: 'float', value: 1 },
+      transB: { type: 'int', value: 1 },
+    },
+  );
   return {
     name: 'resnet18',
     nodes,
-    inputs: [{ name: 'input', type: { kind: 'tensor', elemType: DataType.FLOAT, shape: ['N', 3, 224, 224] } }],
+    inputs: [
+      { name: 'input', type: { kind: 'tensor', elemType: DataType.FLOAT, shape: ['N', 3, 224, 224] } },
+    ],
     outputs: [{ name: logits, type: { kind: 'tensor', elemType: DataType.FLOAT, shape: ['N', 1000] } }],
     valueInfo: [],
     initializers,
-    model: { irVersion: 8, opsetImports: [{ domain: '', version: 13 }], producerName: 'metacompress-bench', metadataProps: [] },
+    model: {
+      irVersion: 8,
+      opsetImports: [{ domain: '', version: 13 }],
+      producerName: 'metacompress-bench',
+      metadataProps: [],
+    },
   };
 }
 
@@ -118,7 +164,11 @@ async function child(mode: string, file: string, out: string): Promise<void> {
 
 function measureInChild(mode: string, file: string, out: string): { baseline: number; peak: number } {
   const script = fileURLToPath(import.meta.url);
-  const result = spawnSync(process.execPath, [...process.execArgv, '--expose-gc', script, '--child', mode, file, out], { encoding: 'utf8' });
+  const result = spawnSync(
+    process.execPath,
+    [...process.execArgv, '--expose-gc', script, '--child', mode, file, out],
+    { encoding: 'utf8' },
+  );
   if (result.status !== 0) throw new Error(`child failed: ${result.stderr}`);
   return JSON.parse(result.stdout.trim().split('\n').pop() as string);
 }
@@ -173,7 +223,9 @@ async function main(): Promise<void> {
     started = performance.now();
     const loaded = await loadOnnx(file);
     await saveOnnx(loaded, join(dir, 'saved.onnx'));
-    console.log(`loadOnnx + saveOnnx with file I/O: ${(performance.now() - started).toFixed(1)} ms (one run)`);
+    console.log(
+      `loadOnnx + saveOnnx with file I/O: ${(performance.now() - started).toFixed(1)} ms (one run)`,
+    );
 
     const mem = measureInChild('ir', file, join(dir, 'child-ir.onnx'));
     const memBare = measureInChild('bare', file, join(dir, 'child-bare.onnx'));

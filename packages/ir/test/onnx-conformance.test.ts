@@ -11,7 +11,15 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { DataType, decodeTensorProto, float16BitsToFloat32, loadOnnx, saveOnnx, toTypedArray, type Tensor } from '../src/index';
+import {
+  DataType,
+  decodeTensorProto,
+  float16BitsToFloat32,
+  loadOnnx,
+  saveOnnx,
+  toTypedArray,
+  type Tensor,
+} from '../src/index';
 
 const ROOT = '/usr/share/libonnx-testdata/data';
 const KINDS = ['node', 'simple', 'pytorch-converted', 'pytorch-operator'];
@@ -81,8 +89,10 @@ function readDataSets(dir: string): DataSet[] {
 
 function toOrt(ort: Ort, t: Tensor): OrtTensor {
   const type = ORT_TYPES[t.dataType];
-  if (!type) throw new Error(`test data tensor '${t.name}' has a type onnxruntime-web cannot take (${t.dataType})`);
-  const data = t.dataType === DataType.STRING ? (t.strings ?? []).map((s) => utf8.decode(s)) : toTypedArray(t);
+  if (!type)
+    throw new Error(`test data tensor '${t.name}' has a type onnxruntime-web cannot take (${t.dataType})`);
+  const data =
+    t.dataType === DataType.STRING ? (t.strings ?? []).map((s) => utf8.decode(s)) : toTypedArray(t);
   return new ort.Tensor(type, data, t.dims);
 }
 
@@ -94,8 +104,10 @@ function numbersOf(data: ArrayLike<number | bigint | string>, type: string): num
 /** numpy.testing.assert_allclose semantics (NaN equals NaN, infinities must match exactly). */
 function compare(name: string, actual: OrtTensor, expected: Tensor): string | undefined {
   const type = ORT_TYPES[expected.dataType];
-  if (actual.type !== type) return `output '${name}' has type ${actual.type}, expected ${type ?? expected.dataType}`;
-  if (actual.dims.join(',') !== expected.dims.join(',')) return `output '${name}' has dims [${actual.dims.join(', ')}], expected [${expected.dims.join(', ')}]`;
+  if (actual.type !== type)
+    return `output '${name}' has type ${actual.type}, expected ${type ?? expected.dataType}`;
+  if (actual.dims.join(',') !== expected.dims.join(','))
+    return `output '${name}' has dims [${actual.dims.join(', ')}], expected [${expected.dims.join(', ')}]`;
   if (expected.dataType === DataType.STRING) {
     const want = (expected.strings ?? []).map((s) => utf8.decode(s));
     const got = Array.from(actual.data as ArrayLike<string>);
@@ -107,12 +119,16 @@ function compare(name: string, actual: OrtTensor, expected: Tensor): string | un
     const a = got[i];
     const e = want[i];
     if (a === e || (Number.isNaN(a) && Number.isNaN(e))) continue;
-    if (!(Math.abs(a - e) <= ATOL + RTOL * Math.abs(e))) return `output '${name}'[${i}] = ${a}, expected ${e}`;
+    if (!(Math.abs(a - e) <= ATOL + RTOL * Math.abs(e)))
+      return `output '${name}'[${i}] = ${a}, expected ${e}`;
   }
   return undefined;
 }
 
-function byNameOrPosition<T extends { name: string }>(names: readonly string[], tensors: readonly T[]): [string, T][] {
+function byNameOrPosition<T extends { name: string }>(
+  names: readonly string[],
+  tensors: readonly T[],
+): [string, T][] {
   const named = tensors.every((t) => names.includes(t.name));
   return tensors.map((t, i) => [named ? t.name : names[i], t]);
 }
@@ -142,62 +158,60 @@ async function runModel(ort: Ort, bytes: Uint8Array, dir: string): Promise<strin
   }
 }
 
-it(
-  'libonnx-testdata: models loaded and saved through the IR run in onnxruntime-web with the recorded outputs',
-  async () => {
-    const missing = KINDS.filter((k) => !existsSync(join(ROOT, k)));
-    if (missing.length) {
-      expect.fail(`libonnx-testdata missing: ${missing.map((k) => join(ROOT, k)).join(', ')} not found (install the Debian package libonnx-testdata)`);
-    }
-    const require = createRequire(import.meta.url);
-    const ort = require('onnxruntime-web') as Ort;
-    ort.env.wasm.numThreads = 1;
-    ort.env.logLevel = 'fatal';
-
-    const passed: string[] = [];
-    const failed: string[] = [];
-    const excluded: string[] = [];
-    for (const kind of KINDS) {
-      for (const test of readdirSync(join(ROOT, kind)).sort()) {
-        const dir = join(ROOT, kind, test);
-        const modelPath = join(dir, 'model.onnx');
-        if (!existsSync(modelPath)) continue;
-        const label = `${kind}/${test}`;
-        let problem: string | undefined;
-        try {
-          const graph = await loadOnnx(modelPath);
-          const out = join(scratch, `${kind}-${test}.onnx`);
-          await saveOnnx(graph, out, { protect: [modelPath] });
-          problem = await runModel(ort, readFileSync(out), dir);
-          rmSync(out, { force: true });
-        } catch (error) {
-          problem = `codec: ${error instanceof Error ? error.message : String(error)}`;
-        }
-        if (problem === undefined) {
-          passed.push(label);
-          continue;
-        }
-        // Only now run the original bytes: if onnxruntime-web cannot run them either, the model is
-        // outside what this test can judge.
-        const original = await runModel(ort, readFileSync(modelPath), dir);
-        if (original === undefined) failed.push(`${label}: ${problem}`);
-        else excluded.push(`${label}: ${original}`);
-      }
-    }
-    const judged = passed.length + failed.length;
-    const rate = judged === 0 ? 0 : passed.length / judged;
-    console.log(
-      [
-        `ONNX conformance through the IR: ${passed.length}/${judged} passed (${(100 * rate).toFixed(2)} %), ` +
-          `${excluded.length} excluded because onnxruntime-web cannot run their original bytes either.`,
-        `Excluded (${excluded.length}):`,
-        ...excluded.map((e) => `  ${e}`),
-        `Failed (${failed.length}):`,
-        ...failed.map((f) => `  ${f}`),
-      ].join('\n'),
+it('libonnx-testdata: models loaded and saved through the IR run in onnxruntime-web with the recorded outputs', async () => {
+  const missing = KINDS.filter((k) => !existsSync(join(ROOT, k)));
+  if (missing.length) {
+    expect.fail(
+      `libonnx-testdata missing: ${missing.map((k) => join(ROOT, k)).join(', ')} not found (install the Debian package libonnx-testdata)`,
     );
-    expect(judged).toBeGreaterThan(900);
-    expect(rate).toBeGreaterThanOrEqual(REQUIRED_PASS_RATE);
-  },
-  600_000,
-);
+  }
+  const require = createRequire(import.meta.url);
+  const ort = require('onnxruntime-web') as Ort;
+  ort.env.wasm.numThreads = 1;
+  ort.env.logLevel = 'fatal';
+
+  const passed: string[] = [];
+  const failed: string[] = [];
+  const excluded: string[] = [];
+  for (const kind of KINDS) {
+    for (const test of readdirSync(join(ROOT, kind)).sort()) {
+      const dir = join(ROOT, kind, test);
+      const modelPath = join(dir, 'model.onnx');
+      if (!existsSync(modelPath)) continue;
+      const label = `${kind}/${test}`;
+      let problem: string | undefined;
+      try {
+        const graph = await loadOnnx(modelPath);
+        const out = join(scratch, `${kind}-${test}.onnx`);
+        await saveOnnx(graph, out, { protect: [modelPath] });
+        problem = await runModel(ort, readFileSync(out), dir);
+        rmSync(out, { force: true });
+      } catch (error) {
+        problem = `codec: ${error instanceof Error ? error.message : String(error)}`;
+      }
+      if (problem === undefined) {
+        passed.push(label);
+        continue;
+      }
+      // Only now run the original bytes: if onnxruntime-web cannot run them either, the model is
+      // outside what this test can judge.
+      const original = await runModel(ort, readFileSync(modelPath), dir);
+      if (original === undefined) failed.push(`${label}: ${problem}`);
+      else excluded.push(`${label}: ${original}`);
+    }
+  }
+  const judged = passed.length + failed.length;
+  const rate = judged === 0 ? 0 : passed.length / judged;
+  console.log(
+    [
+      `ONNX conformance through the IR: ${passed.length}/${judged} passed (${(100 * rate).toFixed(2)} %), ` +
+        `${excluded.length} excluded because onnxruntime-web cannot run their original bytes either.`,
+      `Excluded (${excluded.length}):`,
+      ...excluded.map((e) => `  ${e}`),
+      `Failed (${failed.length}):`,
+      ...failed.map((f) => `  ${f}`),
+    ].join('\n'),
+  );
+  expect(judged).toBeGreaterThan(900);
+  expect(rate).toBeGreaterThanOrEqual(REQUIRED_PASS_RATE);
+}, 600_000);

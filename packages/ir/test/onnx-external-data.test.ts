@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,12 +42,18 @@ const big = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i));
 
 /** y = x + w + b with a large `w` (4000 bytes) and a small `b`. */
 function twoInitializers(): Graph {
-  const g = decodeOnnx(encodeMessage('ModelProto', addModel({ name: 'w', dataType: 1, dims: [1000], rawData: new Uint8Array(big.buffer) })));
+  const g = decodeOnnx(
+    encodeMessage(
+      'ModelProto',
+      addModel({ name: 'w', dataType: 1, dims: [1000], rawData: new Uint8Array(big.buffer) }),
+    ),
+  );
   return {
     ...g,
-    nodes: [...g.nodes, { name: 'add_b', opType: 'Add', domain: '', inputs: ['y0', 'b'], outputs: ['z'], attributes: {} }].map((n, i) =>
-      i === 0 ? { ...n, outputs: ['y0'] } : n,
-    ),
+    nodes: [
+      ...g.nodes,
+      { name: 'add_b', opType: 'Add', domain: '', inputs: ['y0', 'b'], outputs: ['z'], attributes: {} },
+    ].map((n, i) => (i === 0 ? { ...n, outputs: ['y0'] } : n)),
     inputs: [{ name: 'x', type: { kind: 'tensor', elemType: DataType.FLOAT, shape: [1000] } }],
     outputs: [{ name: 'z', type: { kind: 'tensor', elemType: DataType.FLOAT, shape: [1000] } }],
     initializers: [...g.initializers, createTensor('b', DataType.FLOAT, [1], [0.5])],
@@ -59,7 +74,13 @@ function caught(run: () => unknown): MetacompressError {
 function externalModel(entries: Record<string, string>, dims = [2]): Uint8Array {
   return encodeMessage(
     'ModelProto',
-    addModel({ name: 'w', dataType: 1, dims, dataLocation: 1, externalData: Object.entries(entries).map(([key, value]) => ({ key, value })) }),
+    addModel({
+      name: 'w',
+      dataType: 1,
+      dims,
+      dataLocation: 1,
+      externalData: Object.entries(entries).map(([key, value]) => ({ key, value })),
+    }),
   );
 }
 
@@ -72,7 +93,14 @@ describe('saving with external data', () => {
     expect(statSync(join(dir, 'model.onnx.data')).size).toBe(4000);
 
     const message = onnxTypes().ModelProto.decode(createReader(readFileSync(path))) as unknown as {
-      graph: { initializer: { name: string; dataLocation?: number; externalData: { key: string; value: string }[]; rawData?: Uint8Array }[] };
+      graph: {
+        initializer: {
+          name: string;
+          dataLocation?: number;
+          externalData: { key: string; value: string }[];
+          rawData?: Uint8Array;
+        }[];
+      };
     };
     const [w, b] = message.graph.initializer;
     expect(w.dataLocation).toBe(1);
@@ -104,8 +132,17 @@ describe('saving with external data', () => {
 
   it('aligns every tensor in the data file', () => {
     const g = twoInitializers();
-    const three: Graph = { ...g, initializers: [...g.initializers, createTensor('w2', DataType.FLOAT, [300], new Float32Array(300).fill(2))] };
-    const { externalData, tensorCount } = encodeOnnxWithExternalData(three, { location: 'd.bin', threshold: 1000 });
+    const three: Graph = {
+      ...g,
+      initializers: [
+        ...g.initializers,
+        createTensor('w2', DataType.FLOAT, [300], new Float32Array(300).fill(2)),
+      ],
+    };
+    const { externalData, tensorCount } = encodeOnnxWithExternalData(three, {
+      location: 'd.bin',
+      threshold: 1000,
+    });
     expect(tensorCount).toBe(2);
     expect(externalData.length).toBe(4096 + 1200);
     const second = new Float32Array(externalData.buffer.slice(4096, 4096 + 1200));
@@ -125,7 +162,10 @@ describe('saving with external data', () => {
         create(
           bytes: Uint8Array,
           options: Record<string, unknown>,
-        ): Promise<{ run(feeds: Record<string, unknown>): Promise<Record<string, { data: Float32Array }>>; release(): Promise<void> }>;
+        ): Promise<{
+          run(feeds: Record<string, unknown>): Promise<Record<string, { data: Float32Array }>>;
+          release(): Promise<void>;
+        }>;
       };
     };
     ort.env.wasm.numThreads = 1;
@@ -136,14 +176,18 @@ describe('saving with external data', () => {
       await session.release();
       return Array.from(out.z.data);
     };
-    const external = await run(readFileSync(path), [{ path: 'model.onnx.data', data: readFileSync(join(dir, 'model.onnx.data')) }]);
+    const external = await run(readFileSync(path), [
+      { path: 'model.onnx.data', data: readFileSync(join(dir, 'model.onnx.data')) },
+    ]);
     expect(external).toEqual(await run(encodeOnnx(graph)));
     expect(external[3]).toBeCloseTo(0.3 + big[3] + 0.5, 5);
 
     try {
       execFileSync('/usr/bin/python3', ['-c', 'import onnx'], { stdio: 'ignore' });
     } catch {
-      console.log('note: /usr/bin/python3 with the onnx package is missing; the ONNX checker part of this test was not run');
+      console.log(
+        'note: /usr/bin/python3 with the onnx package is missing; the ONNX checker part of this test was not run',
+      );
       return;
     }
     const script = [
@@ -154,7 +198,10 @@ describe('saving with external data', () => {
       'print(float(numpy_helper.to_array(m.graph.initializer[0]).sum()))',
     ].join('\n');
     const sum = Number(execFileSync('/usr/bin/python3', ['-c', script, path], { encoding: 'utf8' }).trim());
-    expect(sum).toBeCloseTo(big.reduce((a, v) => a + v, 0), 3);
+    expect(sum).toBeCloseTo(
+      big.reduce((a, v) => a + v, 0),
+      3,
+    );
   });
 });
 
@@ -162,7 +209,10 @@ describe('reading external data', () => {
   it('reads location/offset/length relative to the model folder', () => {
     const dir = folder('read');
     writeFileSync(join(dir, 'w.bin'), concatBytes(new Uint8Array(8), f32([3, 4])));
-    const g = decodeOnnx(externalModel({ location: 'w.bin', offset: '8', length: '8' }), { baseDir: dir, file: 'm.onnx' });
+    const g = decodeOnnx(externalModel({ location: 'w.bin', offset: '8', length: '8' }), {
+      baseDir: dir,
+      file: 'm.onnx',
+    });
     expect(Array.from(toFloat32(g.initializers[0]))).toEqual([3, 4]);
     // Without loadExternal the reference is kept and no bytes are read; such a graph cannot be encoded.
     const lazy = decodeOnnx(externalModel({ location: 'w.bin', offset: '8' }));
@@ -180,7 +230,9 @@ describe('reading external data', () => {
   ])('refuses %s with MC_EXTERNAL_DATA_PATH', (_name, location) => {
     const dir = folder('escape/model');
     writeFileSync(join(dir, '..', 'w.bin'), f32([1, 2]));
-    const error = caught(() => decodeOnnx(externalModel({ location }), { baseDir: dir, file: 'escape.onnx' }));
+    const error = caught(() =>
+      decodeOnnx(externalModel({ location }), { baseDir: dir, file: 'escape.onnx' }),
+    );
     expect(error.code).toBe('MC_EXTERNAL_DATA_PATH');
     expect(error.details).toMatchObject({ file: 'escape.onnx' });
     expect(String(error.details.field)).toContain("initializer[0] 'w'.external_data.location");
@@ -191,34 +243,56 @@ describe('reading external data', () => {
     writeFileSync(join(outside, 'secret.bin'), f32([1, 2]));
     const dir = folder('linked');
     symlinkSync(join(outside, 'secret.bin'), join(dir, 'w.bin'));
-    expect(caught(() => decodeOnnx(externalModel({ location: 'w.bin' }), { baseDir: dir })).code).toBe('MC_EXTERNAL_DATA_PATH');
+    expect(caught(() => decodeOnnx(externalModel({ location: 'w.bin' }), { baseDir: dir })).code).toBe(
+      'MC_EXTERNAL_DATA_PATH',
+    );
     // A link that stays inside the folder is fine.
     writeFileSync(join(dir, 'real.bin'), f32([5, 6]));
     symlinkSync(join(dir, 'real.bin'), join(dir, 'inside.bin'));
-    expect(Array.from(toFloat32(decodeOnnx(externalModel({ location: 'inside.bin' }), { baseDir: dir }).initializers[0]))).toEqual([5, 6]);
+    expect(
+      Array.from(
+        toFloat32(decodeOnnx(externalModel({ location: 'inside.bin' }), { baseDir: dir }).initializers[0]),
+      ),
+    ).toEqual([5, 6]);
   });
 
   it('reports missing and short files with MC_EXTERNAL_DATA_MISSING', () => {
     const dir = folder('short');
     writeFileSync(join(dir, 'short.bin'), f32([1]));
-    expect(caught(() => decodeOnnx(externalModel({ location: 'nope.bin' }), { baseDir: dir })).code).toBe('MC_EXTERNAL_DATA_MISSING');
-    expect(caught(() => decodeOnnx(externalModel({ location: 'short.bin' }), { baseDir: dir })).code).toBe('MC_EXTERNAL_DATA_MISSING');
-    expect(caught(() => decodeOnnx(externalModel({ location: 'short.bin', offset: '4096', length: '8' }), { baseDir: dir })).code).toBe(
+    expect(caught(() => decodeOnnx(externalModel({ location: 'nope.bin' }), { baseDir: dir })).code).toBe(
       'MC_EXTERNAL_DATA_MISSING',
     );
+    expect(caught(() => decodeOnnx(externalModel({ location: 'short.bin' }), { baseDir: dir })).code).toBe(
+      'MC_EXTERNAL_DATA_MISSING',
+    );
+    expect(
+      caught(() =>
+        decodeOnnx(externalModel({ location: 'short.bin', offset: '4096', length: '8' }), { baseDir: dir }),
+      ).code,
+    ).toBe('MC_EXTERNAL_DATA_MISSING');
   });
 
   it('rejects malformed offsets and lengths that disagree with dims', () => {
     const dir = folder('malformed');
     writeFileSync(join(dir, 'w.bin'), f32([1, 2, 3, 4]));
-    expect(caught(() => decodeOnnx(externalModel({ location: 'w.bin', offset: 'abc' }), { baseDir: dir })).code).toBe('MC_MODEL_INVALID');
-    expect(caught(() => decodeOnnx(externalModel({ location: 'w.bin', length: '16' }), { baseDir: dir })).code).toBe('MC_MODEL_INVALID');
-    expect(caught(() => decodeOnnx(externalModel({ offset: '0' }), { baseDir: dir })).code).toBe('MC_MODEL_INVALID');
+    expect(
+      caught(() => decodeOnnx(externalModel({ location: 'w.bin', offset: 'abc' }), { baseDir: dir })).code,
+    ).toBe('MC_MODEL_INVALID');
+    expect(
+      caught(() => decodeOnnx(externalModel({ location: 'w.bin', length: '16' }), { baseDir: dir })).code,
+    ).toBe('MC_MODEL_INVALID');
+    expect(caught(() => decodeOnnx(externalModel({ offset: '0' }), { baseDir: dir })).code).toBe(
+      'MC_MODEL_INVALID',
+    );
   });
 
   it('refuses unsafe locations when saving', () => {
-    expect(caught(() => encodeOnnxWithExternalData(twoInitializers(), { location: '../x.data' })).code).toBe('MC_EXTERNAL_DATA_PATH');
-    expect(caught(() => encodeOnnxWithExternalData(twoInitializers(), { location: '/tmp/x.data' })).code).toBe('MC_EXTERNAL_DATA_PATH');
+    expect(caught(() => encodeOnnxWithExternalData(twoInitializers(), { location: '../x.data' })).code).toBe(
+      'MC_EXTERNAL_DATA_PATH',
+    );
+    expect(
+      caught(() => encodeOnnxWithExternalData(twoInitializers(), { location: '/tmp/x.data' })).code,
+    ).toBe('MC_EXTERNAL_DATA_PATH');
   });
 });
 

@@ -28,7 +28,8 @@ import { addModel, bytes, encodeMessage, f32, richModel } from '../src/onnx/test
 const scratch = mkdtempSync(join(tmpdir(), 'mc-onnx-roundtrip-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-const elements = (t: Tensor): (number | bigint)[] => Array.from(toTypedArray(t) as ArrayLike<number | bigint>);
+const elements = (t: Tensor): (number | bigint)[] =>
+  Array.from(toTypedArray(t) as ArrayLike<number | bigint>);
 
 const node = (g: { nodes: readonly Node[] }, name: string): Node => {
   const n = g.nodes.find((x) => x.name === name);
@@ -69,7 +70,13 @@ describe('decodeOnnx maps every part of a model', () => {
       name: 'x',
       docString: 'the input',
       metadataProps: [{ key: 'vi', value: 'x' }],
-      type: { kind: 'tensor', elemType: DataType.FLOAT, shape: ['N', 3, null], dimDenotations: ['DATA_BATCH', undefined, undefined], denotation: 'TENSOR' },
+      type: {
+        kind: 'tensor',
+        elemType: DataType.FLOAT,
+        shape: ['N', 3, null],
+        dimDenotations: ['DATA_BATCH', undefined, undefined],
+        denotation: 'TENSOR',
+      },
     });
     expect(graph.inputs[1].type?.kind).toBe('other');
     expect(graph.inputs[2].type).toEqual({ kind: 'tensor', elemType: DataType.BOOL, shape: [] });
@@ -85,18 +92,25 @@ describe('decodeOnnx maps every part of a model', () => {
     expect(elements(w)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(w.docString).toBe('weights');
     expect(w.metadataProps).toEqual([{ key: 't', value: 'w' }]);
-    expect(elements((half))).toEqual([0x3c00, 0xc000]);
+    expect(elements(half)).toEqual([0x3c00, 0xc000]);
     expect(Array.from(toNumbers(half))).toEqual([1, -2]);
-    expect(elements((shape))).toEqual([1n, -1n]);
+    expect(elements(shape)).toEqual([1n, -1n]);
     expect(names.strings?.map((s) => new TextDecoder().decode(s))).toEqual(['cat', 'dog']);
     expect(names.raw).toBeUndefined();
     expect(scalar.dims).toEqual([]);
-    expect(elements((scalar))).toEqual([2.5]);
+    expect(elements(scalar)).toEqual([2.5]);
   });
 
   it('maps every attribute type, ref_attr_name and doc strings, and keeps unknown-domain ops', () => {
     const custom = node(graph, 'custom');
-    expect(custom).toMatchObject({ opType: 'MyOp', domain: 'com.example', overload: 'v2', docString: 'an op of an unknown domain', inputs: ['x', 'w', ''], outputs: ['h'] });
+    expect(custom).toMatchObject({
+      opType: 'MyOp',
+      domain: 'com.example',
+      overload: 'v2',
+      docString: 'an op of an unknown domain',
+      inputs: ['x', 'w', ''],
+      outputs: ['h'],
+    });
     expect(custom.metadataProps).toEqual([{ key: 'node_meta', value: 'yes' }]);
     expect(custom.deviceConfigurations).toHaveLength(1);
     const a = custom.attributes;
@@ -105,12 +119,12 @@ describe('decodeOnnx maps every part of a model', () => {
     expect(a.small).toEqual({ type: 'int', value: -(2 ** 63) });
     expect(a.mode).toEqual({ type: 'string', value: 'héllo' });
     expect(a.tensor.type).toBe('tensor');
-    expect(a.tensor.type === 'tensor' && elements((a.tensor.value))).toEqual([1, -2]);
+    expect(a.tensor.type === 'tensor' && elements(a.tensor.value)).toEqual([1, -2]);
     expect(a.floats).toEqual({ type: 'floats', value: [1.5, -2] });
     expect(a.ints).toEqual({ type: 'ints', value: [1, -2, 3] });
     expect(a.no_ints).toEqual({ type: 'ints', value: [] });
     expect(a.strings).toEqual({ type: 'strings', value: ['a', 'b'] });
-    expect(a.tensors.type === 'tensors' && elements((a.tensors.value[0]))).toEqual([1, 2, 255]);
+    expect(a.tensors.type === 'tensors' && elements(a.tensors.value[0])).toEqual([1, 2, 255]);
     expect(a.graphs.type === 'graphs' && a.graphs.value[0].nodes[0].opType).toBe('Neg');
     expect(a.sparse.type).toBe('sparseTensor');
     expect(a.sparses.type === 'sparseTensors' && a.sparses.value).toHaveLength(1);
@@ -124,7 +138,7 @@ describe('decodeOnnx maps every part of a model', () => {
     const then = branch.attributes.then_branch;
     if (then.type !== 'graph') throw new Error('then_branch is not a graph');
     expect(then.value.name).toBe('then');
-    expect(elements((then.value.initializers[0]))).toEqual([0.25]);
+    expect(elements(then.value.initializers[0])).toEqual([0.25]);
     const nested = then.value.nodes[1].attributes.else_branch;
     expect(nested.type === 'graph' && nested.value.name).toBe('inner_else');
   });
@@ -162,8 +176,10 @@ describe('encodeOnnx is lossless', () => {
         const first = decodeOnnx(readFileSync(file), { file });
         const encoded = encodeOnnx(first);
         const second = decodeOnnx(encoded);
-        if (!isDeepStrictEqual(second, first)) problems.push(`${kind}/${test}: graph differs after a round trip`);
-        else if (!Buffer.from(encodeOnnx(second)).equals(Buffer.from(encoded))) problems.push(`${kind}/${test}: re-encoding is not stable`);
+        if (!isDeepStrictEqual(second, first))
+          problems.push(`${kind}/${test}: graph differs after a round trip`);
+        else if (!Buffer.from(encodeOnnx(second)).equals(Buffer.from(encoded)))
+          problems.push(`${kind}/${test}: re-encoding is not stable`);
       }
     }
     expect(count).toBeGreaterThan(1000);
@@ -173,23 +189,64 @@ describe('encodeOnnx is lossless', () => {
 
 describe('tensor data conversion follows the ONNX spec', () => {
   const decodeOne = (t: Record<string, unknown>) => decodeTensorProto(encodeMessage('TensorProto', t));
-  const raw = (view: ArrayBufferView) => Array.from(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+  const raw = (view: ArrayBufferView) =>
+    Array.from(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
 
   it.each([
-    ['float16 in int32_data', { dataType: 10, dims: [3], int32Data: [0x3c00, 0xc000, 0x7c00] }, new Uint16Array([1, -2, Infinity].map(float32ToFloat16Bits))],
-    ['bfloat16 in int32_data', { dataType: 16, dims: [2], int32Data: [0x3f80, 0xc040] }, new Uint16Array([1, -3].map(float32ToBfloat16Bits))],
-    ['int8 in int32_data', { dataType: 3, dims: [3], int32Data: [-128, -1, 127] }, new Int8Array([-128, -1, 127])],
+    [
+      'float16 in int32_data',
+      { dataType: 10, dims: [3], int32Data: [0x3c00, 0xc000, 0x7c00] },
+      new Uint16Array([1, -2, Infinity].map(float32ToFloat16Bits)),
+    ],
+    [
+      'bfloat16 in int32_data',
+      { dataType: 16, dims: [2], int32Data: [0x3f80, 0xc040] },
+      new Uint16Array([1, -3].map(float32ToBfloat16Bits)),
+    ],
+    [
+      'int8 in int32_data',
+      { dataType: 3, dims: [3], int32Data: [-128, -1, 127] },
+      new Int8Array([-128, -1, 127]),
+    ],
     ['uint8 in int32_data', { dataType: 2, dims: [2], int32Data: [0, 255] }, new Uint8Array([0, 255])],
     ['bool in int32_data', { dataType: 9, dims: [3], int32Data: [1, 0, 1] }, new Uint8Array([1, 0, 1])],
-    ['int16 in int32_data', { dataType: 5, dims: [2], int32Data: [-32768, 32767] }, new Int16Array([-32768, 32767])],
+    [
+      'int16 in int32_data',
+      { dataType: 5, dims: [2], int32Data: [-32768, 32767] },
+      new Int16Array([-32768, 32767]),
+    ],
     ['uint16 in int32_data', { dataType: 4, dims: [1], int32Data: [65535] }, new Uint16Array([65535])],
-    ['int4 packed in int32_data', { dataType: 22, dims: [3], int32Data: [0xf1, 0x07] }, new Uint8Array([0xf1, 0x07])],
+    [
+      'int4 packed in int32_data',
+      { dataType: 22, dims: [3], int32Data: [0xf1, 0x07] },
+      new Uint8Array([0xf1, 0x07]),
+    ],
     ['uint4 packed in int32_data', { dataType: 21, dims: [2], int32Data: [0xa5] }, new Uint8Array([0xa5])],
-    ['int32 in int32_data', { dataType: 6, dims: [2], int32Data: [-5, 2147483647] }, new Int32Array([-5, 2147483647])],
-    ['int64 in int64_data', { dataType: 7, dims: [2], int64Data: [{ low: -1, high: 0x7fffffff }, -3] }, new BigInt64Array([2n ** 63n - 1n, -3n])],
-    ['uint64 in uint64_data', { dataType: 13, dims: [1], uint64Data: [{ low: -1, high: -1, unsigned: true }] }, new BigUint64Array([2n ** 64n - 1n])],
-    ['uint32 in uint64_data', { dataType: 12, dims: [1], uint64Data: [4294967295] }, new Uint32Array([4294967295])],
-    ['double in double_data', { dataType: 11, dims: [2], doubleData: [0.1, -1e300] }, new Float64Array([0.1, -1e300])],
+    [
+      'int32 in int32_data',
+      { dataType: 6, dims: [2], int32Data: [-5, 2147483647] },
+      new Int32Array([-5, 2147483647]),
+    ],
+    [
+      'int64 in int64_data',
+      { dataType: 7, dims: [2], int64Data: [{ low: -1, high: 0x7fffffff }, -3] },
+      new BigInt64Array([2n ** 63n - 1n, -3n]),
+    ],
+    [
+      'uint64 in uint64_data',
+      { dataType: 13, dims: [1], uint64Data: [{ low: -1, high: -1, unsigned: true }] },
+      new BigUint64Array([2n ** 64n - 1n]),
+    ],
+    [
+      'uint32 in uint64_data',
+      { dataType: 12, dims: [1], uint64Data: [4294967295] },
+      new Uint32Array([4294967295]),
+    ],
+    [
+      'double in double_data',
+      { dataType: 11, dims: [2], doubleData: [0.1, -1e300] },
+      new Float64Array([0.1, -1e300]),
+    ],
     ['float in float_data', { dataType: 1, dims: [2], floatData: [0.5, -3] }, new Float32Array([0.5, -3])],
     ['complex64 in float_data', { dataType: 14, dims: [1], floatData: [1, 2] }, new Float32Array([1, 2])],
   ])('%s', (_name, proto, expected) => {
@@ -213,17 +270,28 @@ describe('files', () => {
     const loaded = await loadOnnx(src);
     expect(isDeepStrictEqual(loaded, original)).toBe(true);
     const before = readFileSync(src);
-    await expect(saveOnnx(loaded, src, { protect: [src] })).rejects.toMatchObject({ code: 'MC_OUTPUT_IS_INPUT' });
+    await expect(saveOnnx(loaded, src, { protect: [src] })).rejects.toMatchObject({
+      code: 'MC_OUTPUT_IS_INPUT',
+    });
     expect(readFileSync(src).equals(before)).toBe(true);
     expect(readdirSync(scratch).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
   it('written files pass the ONNX checker (python onnx, when installed)', async () => {
-    const graph: Graph = decodeOnnx(encodeMessage('ModelProto', addModel({ name: 'w', dataType: 1, dims: [2], floatData: [1, 2] })));
+    const graph: Graph = decodeOnnx(
+      encodeMessage('ModelProto', addModel({ name: 'w', dataType: 1, dims: [2], floatData: [1, 2] })),
+    );
     const file = join(scratch, 'add.onnx');
     await saveOnnx(graph, file);
     expect(decodeOnnx(readFileSync(file)).initializers[0].raw).toEqual(f32([1, 2]));
-    const samples = ['node/test_conv_with_strides_padding', 'node/test_if', 'node/test_loop11', 'node/test_scan9_sum', 'pytorch-converted/test_Conv2d', 'simple/test_sequence_model1']
+    const samples = [
+      'node/test_conv_with_strides_padding',
+      'node/test_if',
+      'node/test_loop11',
+      'node/test_scan9_sum',
+      'pytorch-converted/test_Conv2d',
+      'simple/test_sequence_model1',
+    ]
       .map((t) => join('/usr/share/libonnx-testdata/data', t, 'model.onnx'))
       .filter((f) => existsSync(f));
     const resaved: string[] = [file];
@@ -239,16 +307,24 @@ describe('files', () => {
       python = false;
     }
     if (!python) {
-      console.log('note: /usr/bin/python3 with the onnx package is missing; the ONNX checker part of this test was not run');
+      console.log(
+        'note: /usr/bin/python3 with the onnx package is missing; the ONNX checker part of this test was not run',
+      );
       return;
     }
-    const script = 'import sys, onnx\nfor f in sys.argv[1:]:\n    onnx.checker.check_model(onnx.load(f), full_check=True)\nprint("ok", len(sys.argv) - 1)';
+    const script =
+      'import sys, onnx\nfor f in sys.argv[1:]:\n    onnx.checker.check_model(onnx.load(f), full_check=True)\nprint("ok", len(sys.argv) - 1)';
     const out = execFileSync('/usr/bin/python3', ['-c', script, ...resaved], { encoding: 'utf8' });
     expect(out.trim()).toBe(`ok ${resaved.length}`);
   });
 
   it('keeps strings exactly, including non-ASCII attribute text', () => {
-    const g = decodeOnnx(encodeMessage('ModelProto', addModel({ name: 'w', dataType: 1, dims: [2], rawData: f32([1, 2]), docString: 'ünïcode ✓' })));
+    const g = decodeOnnx(
+      encodeMessage(
+        'ModelProto',
+        addModel({ name: 'w', dataType: 1, dims: [2], rawData: f32([1, 2]), docString: 'ünïcode ✓' }),
+      ),
+    );
     const again = decodeOnnx(encodeOnnx(g));
     expect(again.initializers[0].docString).toBe('ünïcode ✓');
     expect(bytes('✓')).toHaveLength(3);

@@ -1,7 +1,17 @@
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
 import { ErrorCodes, MetacompressError } from '@metacompress/core';
 import { byteLengthOf, DataType, dataTypeName } from '../dtype';
-import type { Attribute, Dim, Graph, GraphBody, ModelInfo, Node, OpsetImport, TypeInfo, ValueInfo } from '../graph';
+import type {
+  Attribute,
+  Dim,
+  Graph,
+  GraphBody,
+  ModelInfo,
+  Node,
+  OpsetImport,
+  TypeInfo,
+  ValueInfo,
+} from '../graph';
 import { elementCount, type ExternalDataRef, type Tensor } from '../tensor';
 import { ExternalDataReader, parseExternalData } from './external-data';
 import { onnxTypes } from './onnx-schema';
@@ -142,7 +152,23 @@ const has = (o: object, key: string): boolean => Object.prototype.hasOwnProperty
 const utf8 = new TextDecoder('utf-8');
 
 /** Attribute type numbers of `AttributeProto.AttributeType`. */
-const ATTRIBUTE_TYPES = ['undefined', 'float', 'int', 'string', 'tensor', 'graph', 'floats', 'ints', 'strings', 'tensors', 'graphs', 'sparseTensor', 'sparseTensors', 'typeProto', 'typeProtos'] as const;
+const ATTRIBUTE_TYPES = [
+  'undefined',
+  'float',
+  'int',
+  'string',
+  'tensor',
+  'graph',
+  'floats',
+  'ints',
+  'strings',
+  'tensors',
+  'graphs',
+  'sparseTensor',
+  'sparseTensors',
+  'typeProto',
+  'typeProtos',
+] as const;
 
 function toNumber(v: Int64 | undefined): number {
   if (v === undefined || v === null) return 0;
@@ -168,7 +194,9 @@ function lowHighBytes(values: Int64[], unsigned: boolean): Uint8Array {
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (typeof v === 'number') {
-      const big = unsigned ? BigInt.asUintN(64, BigInt(Math.trunc(v))) : BigInt.asIntN(64, BigInt(Math.trunc(v)));
+      const big = unsigned
+        ? BigInt.asUintN(64, BigInt(Math.trunc(v)))
+        : BigInt.asIntN(64, BigInt(Math.trunc(v)));
       words[2 * i] = Number(big & 0xffffffffn) | 0;
       words[2 * i + 1] = Number((big >> 32n) & 0xffffffffn) | 0;
     } else {
@@ -184,7 +212,9 @@ function lowHighBytes(values: Int64[], unsigned: boolean): Uint8Array {
  * copy; IR code may rely on `Uint8Array.prototype.slice` copying).
  */
 function plainView(bytes: Uint8Array): Uint8Array {
-  return Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Object.getPrototypeOf(bytes) === Uint8Array.prototype
+    ? bytes
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function bytesOf(view: ArrayBufferView): Uint8Array {
@@ -192,7 +222,12 @@ function bytesOf(view: ArrayBufferView): Uint8Array {
 }
 
 /** Converts the typed `*_data` fields of a TensorProto to little-endian `raw` bytes per the ONNX spec. */
-function typedFieldsToRaw(p: TensorMsg, dataType: number, count: number, where: Where): Uint8Array | undefined {
+function typedFieldsToRaw(
+  p: TensorMsg,
+  dataType: number,
+  count: number,
+  where: Where,
+): Uint8Array | undefined {
   const need = (values: unknown[], expected: number, field: string): boolean => {
     if (values.length === 0 && expected > 0) return false;
     if (values.length !== expected) {
@@ -215,7 +250,8 @@ function typedFieldsToRaw(p: TensorMsg, dataType: number, count: number, where: 
     case DataType.DOUBLE:
     case DataType.COMPLEX128: {
       const values = list(p.doubleData);
-      if (!need(values, dataType === DataType.COMPLEX128 ? 2 * count : count, 'double_data')) return undefined;
+      if (!need(values, dataType === DataType.COMPLEX128 ? 2 * count : count, 'double_data'))
+        return undefined;
       return bytesOf(Float64Array.from(values));
     }
     case DataType.INT64: {
@@ -267,9 +303,16 @@ function typedFieldsToRaw(p: TensorMsg, dataType: number, count: number, where: 
       return Uint8Array.from(values, (v) => v & 0xff);
     }
     default: {
-      const any = [p.floatData, p.int32Data, p.int64Data, p.doubleData, p.uint64Data].some((v) => list(v as unknown[]).length > 0);
+      const any = [p.floatData, p.int32Data, p.int64Data, p.doubleData, p.uint64Data].some(
+        (v) => list(v as unknown[]).length > 0,
+      );
       if (any) {
-        fail(ErrorCodes.UNSUPPORTED_DTYPE, `cannot read typed data fields of a ${dataTypeName(dataType)} tensor`, where, `${where.path}.data_type`);
+        fail(
+          ErrorCodes.UNSUPPORTED_DTYPE,
+          `cannot read typed data fields of a ${dataTypeName(dataType)} tensor`,
+          where,
+          `${where.path}.data_type`,
+        );
       }
       return undefined;
     }
@@ -293,7 +336,12 @@ function tensorFromProto(p: TensorMsg, where: Where, ctx: Context): Tensor {
   const name = text(p.name);
   const dataType = typeof p.dataType === 'number' ? p.dataType : 0;
   if (p.segment && has(p, 'segment')) {
-    fail(ErrorCodes.MODEL_INVALID, 'segmented tensors (TensorProto.segment) are not supported', where, `${where.path}.segment`);
+    fail(
+      ErrorCodes.MODEL_INVALID,
+      'segmented tensors (TensorProto.segment) are not supported',
+      where,
+      `${where.path}.segment`,
+    );
   }
   const dims = list(p.dims).map(toNumber);
   // Before anything is allocated: dims must be non-negative and their product at most 2^31 - 1.
@@ -309,7 +357,12 @@ function tensorFromProto(p: TensorMsg, where: Where, ctx: Context): Tensor {
   } else if (dataType === DataType.STRING) {
     const strings = list(p.stringData);
     if (strings.length !== count) {
-      fail(ErrorCodes.MODEL_INVALID, `string_data holds ${strings.length} strings but dims need ${count}`, where, `${where.path}.string_data`);
+      fail(
+        ErrorCodes.MODEL_INVALID,
+        `string_data holds ${strings.length} strings but dims need ${count}`,
+        where,
+        `${where.path}.string_data`,
+      );
     }
     tensor.strings = strings.map(plainView);
   } else if (p.rawData && has(p, 'rawData')) {
@@ -321,7 +374,12 @@ function tensorFromProto(p: TensorMsg, where: Where, ctx: Context): Tensor {
     else {
       const need = byteLengthOf(dataType, count);
       if (need !== undefined && need > 0) {
-        fail(ErrorCodes.MODEL_INVALID, `the tensor has dims [${dims.join(', ')}] but no data`, where, `${where.path}.raw_data`);
+        fail(
+          ErrorCodes.MODEL_INVALID,
+          `the tensor has dims [${dims.join(', ')}] but no data`,
+          where,
+          `${where.path}.raw_data`,
+        );
       }
       tensor.raw = new Uint8Array(0);
     }
@@ -337,7 +395,9 @@ function typeFromProto(t: TypeMsg, where: Where): TypeInfo {
   const tt = t.tensorType;
   if (!tt || !has(t, 'tensorType')) return { kind: 'other', proto: t };
   checkUnknownFields(tt, 'TypeProto.Tensor', where);
-  const info: { -readonly [K in keyof Extract<TypeInfo, { kind: 'tensor' }>]: Extract<TypeInfo, { kind: 'tensor' }>[K] } = {
+  const info: {
+    -readonly [K in keyof Extract<TypeInfo, { kind: 'tensor' }>]: Extract<TypeInfo, { kind: 'tensor' }>[K];
+  } = {
     kind: 'tensor',
     elemType: typeof tt.elemType === 'number' ? tt.elemType : 0,
   };
@@ -347,7 +407,8 @@ function typeFromProto(t: TypeMsg, where: Where): TypeInfo {
     const denotations: (string | undefined)[] = [];
     let anyDenotation = false;
     for (const d of dims) {
-      if (d.dimValue !== undefined && d.dimValue !== null && has(d, 'dimValue')) shape.push(toNumber(d.dimValue));
+      if (d.dimValue !== undefined && d.dimValue !== null && has(d, 'dimValue'))
+        shape.push(toNumber(d.dimValue));
       else if (typeof d.dimParam === 'string' && has(d, 'dimParam')) shape.push(d.dimParam);
       else shape.push(null);
       if (d.denotation) {
@@ -394,7 +455,8 @@ function attributeFromProto(a: AttributeMsg, where: Where, ctx: Context): Attrib
   checkUnknownFields(a, 'AttributeProto', where);
   let code = typeof a.type === 'number' && a.type !== 0 ? a.type : inferAttributeType(a);
   const kind = ATTRIBUTE_TYPES[code];
-  if (kind === undefined) fail(ErrorCodes.MODEL_INVALID, `unknown attribute type ${code}`, where, `${where.path}.type`);
+  if (kind === undefined)
+    fail(ErrorCodes.MODEL_INVALID, `unknown attribute type ${code}`, where, `${where.path}.type`);
   const isRef = typeof a.refAttrName === 'string' && a.refAttrName.length > 0;
   let attribute: Attribute;
   switch (kind) {
@@ -409,15 +471,19 @@ function attributeFromProto(a: AttributeMsg, where: Where, ctx: Context): Attrib
       break;
     case 'tensor':
       if (!a.t || !has(a, 't')) {
-        if (!isRef) fail(ErrorCodes.MODEL_INVALID, 'a tensor attribute has no tensor', where, `${where.path}.t`);
+        if (!isRef)
+          fail(ErrorCodes.MODEL_INVALID, 'a tensor attribute has no tensor', where, `${where.path}.t`);
         attribute = { type: kind, value: undefined as never };
-      } else attribute = { type: kind, value: tensorFromProto(a.t, { ...where, path: `${where.path}.t` }, ctx) };
+      } else
+        attribute = { type: kind, value: tensorFromProto(a.t, { ...where, path: `${where.path}.t` }, ctx) };
       break;
     case 'graph':
       if (!a.g || !has(a, 'g')) {
-        if (!isRef) fail(ErrorCodes.MODEL_INVALID, 'a graph attribute has no graph', where, `${where.path}.g`);
+        if (!isRef)
+          fail(ErrorCodes.MODEL_INVALID, 'a graph attribute has no graph', where, `${where.path}.g`);
         attribute = { type: kind, value: undefined as never };
-      } else attribute = { type: kind, value: graphFromProto(a.g, { ...where, path: `${where.path}.g` }, ctx) };
+      } else
+        attribute = { type: kind, value: graphFromProto(a.g, { ...where, path: `${where.path}.g` }, ctx) };
       break;
     case 'floats':
       attribute = { type: kind, value: list(a.floats).slice() };
@@ -429,10 +495,20 @@ function attributeFromProto(a: AttributeMsg, where: Where, ctx: Context): Attrib
       attribute = { type: kind, value: list(a.strings).map((s) => utf8.decode(s)) };
       break;
     case 'tensors':
-      attribute = { type: kind, value: list(a.tensors).map((t, i) => tensorFromProto(t, { ...where, path: `${where.path}.tensors[${i}]` }, ctx)) };
+      attribute = {
+        type: kind,
+        value: list(a.tensors).map((t, i) =>
+          tensorFromProto(t, { ...where, path: `${where.path}.tensors[${i}]` }, ctx),
+        ),
+      };
       break;
     case 'graphs':
-      attribute = { type: kind, value: list(a.graphs).map((g, i) => graphFromProto(g, { ...where, path: `${where.path}.graphs[${i}]` }, ctx)) };
+      attribute = {
+        type: kind,
+        value: list(a.graphs).map((g, i) =>
+          graphFromProto(g, { ...where, path: `${where.path}.graphs[${i}]` }, ctx),
+        ),
+      };
       break;
     case 'sparseTensor':
       attribute = { type: kind, value: a.sparseTensor };
@@ -458,7 +534,12 @@ function attributeFromProto(a: AttributeMsg, where: Where, ctx: Context): Attrib
 function nodeFromProto(n: NodeMsg, index: number, where: Where, ctx: Context): Node {
   const opType = text(n.opType);
   const name = text(n.name);
-  const here: Where = { file: where.file, node: name || `#${index} (${opType || '?'})`, opType: opType || undefined, path: `${where.path}.node[${index}]` };
+  const here: Where = {
+    file: where.file,
+    node: name || `#${index} (${opType || '?'})`,
+    opType: opType || undefined,
+    path: `${where.path}.node[${index}]`,
+  };
   checkUnknownFields(n, 'NodeProto', here);
   if (!opType) fail(ErrorCodes.MODEL_INVALID, 'the node has no op_type', here, `${here.path}.op_type`);
   const attributes: Record<string, Attribute> = {};
@@ -466,9 +547,15 @@ function nodeFromProto(n: NodeMsg, index: number, where: Where, ctx: Context): N
     const attrName = text(a.name);
     const path = `${here.path}.attribute '${attrName}'`;
     if (!attrName) fail(ErrorCodes.MODEL_INVALID, 'an attribute has no name', here, path);
-    if (has(attributes, attrName)) fail(ErrorCodes.MODEL_INVALID, `attribute '${attrName}' appears twice`, here, path);
+    if (has(attributes, attrName))
+      fail(ErrorCodes.MODEL_INVALID, `attribute '${attrName}' appears twice`, here, path);
     // defineProperty: an attribute named '__proto__' must stay an attribute, not replace the prototype.
-    Object.defineProperty(attributes, attrName, { value: attributeFromProto(a, { ...here, path }, ctx), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(attributes, attrName, {
+      value: attributeFromProto(a, { ...here, path }, ctx),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   const node: { -readonly [K in keyof Node]: Node[K] } = {
     name,
@@ -491,10 +578,18 @@ function graphFromProto(g: GraphMsg, where: Where, ctx: Context): GraphBody {
   const body: { -readonly [K in keyof GraphBody]: GraphBody[K] } = {
     name: text(g.name),
     nodes: list(g.node).map((n, i) => nodeFromProto(n, i, where, ctx)),
-    inputs: list(g.input).map((v, i) => valueInfoFromProto(v, { ...where, path: `${where.path}.input[${i}]` })),
-    outputs: list(g.output).map((v, i) => valueInfoFromProto(v, { ...where, path: `${where.path}.output[${i}]` })),
-    valueInfo: list(g.valueInfo).map((v, i) => valueInfoFromProto(v, { ...where, path: `${where.path}.value_info[${i}]` })),
-    initializers: list(g.initializer).map((t, i) => tensorFromProto(t, { ...where, path: `${where.path}.initializer[${i}] '${text(t.name)}'` }, ctx)),
+    inputs: list(g.input).map((v, i) =>
+      valueInfoFromProto(v, { ...where, path: `${where.path}.input[${i}]` }),
+    ),
+    outputs: list(g.output).map((v, i) =>
+      valueInfoFromProto(v, { ...where, path: `${where.path}.output[${i}]` }),
+    ),
+    valueInfo: list(g.valueInfo).map((v, i) =>
+      valueInfoFromProto(v, { ...where, path: `${where.path}.value_info[${i}]` }),
+    ),
+    initializers: list(g.initializer).map((t, i) =>
+      tensorFromProto(t, { ...where, path: `${where.path}.initializer[${i}] '${text(t.name)}'` }, ctx),
+    ),
   };
   if (list(g.sparseInitializer).length) body.sparseInitializers = g.sparseInitializer;
   if (list(g.quantizationAnnotation).length) body.quantizationAnnotation = g.quantizationAnnotation;
@@ -508,13 +603,26 @@ function modelFromProto(m: ModelMsg, bytes: Uint8Array, ctx: Context): Graph {
   const where: Where = { file: ctx.file, path: '' };
   checkUnknownFields(m, 'ModelProto', where);
   if (!m.graph || !has(m, 'graph')) {
-    if (bytes.length === 0) throw new MetacompressError(ErrorCodes.MODEL_TRUNCATED, 'the file is empty', ctx.file === undefined ? {} : { file: ctx.file });
+    if (bytes.length === 0)
+      throw new MetacompressError(
+        ErrorCodes.MODEL_TRUNCATED,
+        'the file is empty',
+        ctx.file === undefined ? {} : { file: ctx.file },
+      );
     fail(ErrorCodes.MODEL_DECODE, 'the bytes decode to no ONNX graph: not an ONNX model', where, 'graph');
   }
   const irVersion = toNumber(m.irVersion);
-  const opsetImports: OpsetImport[] = list(m.opsetImport).map((o) => ({ domain: text(o.domain), version: toNumber(o.version) }));
+  const opsetImports: OpsetImport[] = list(m.opsetImport).map((o) => ({
+    domain: text(o.domain),
+    version: toNumber(o.version),
+  }));
   if (opsetImports.length === 0 && irVersion >= 3) {
-    fail(ErrorCodes.MODEL_INVALID, `a model of IR version ${irVersion} must import at least one opset (is the file cut short?)`, where, 'opset_import');
+    fail(
+      ErrorCodes.MODEL_INVALID,
+      `a model of IR version ${irVersion} must import at least one opset (is the file cut short?)`,
+      where,
+      'opset_import',
+    );
   }
   const model: { -readonly [K in keyof ModelInfo]: ModelInfo[K] } = {
     irVersion,
@@ -533,9 +641,18 @@ function modelFromProto(m: ModelMsg, bytes: Uint8Array, ctx: Context): Graph {
   return { ...body, model };
 }
 
-function decodeMessage<T>(type: protobuf.Type, bytes: Uint8Array, typeName: string, file: string | undefined): T {
+function decodeMessage<T>(
+  type: protobuf.Type,
+  bytes: Uint8Array,
+  typeName: string,
+  file: string | undefined,
+): T {
   if (!(bytes instanceof Uint8Array)) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `expected the ${typeName} bytes as a Uint8Array`, file === undefined ? {} : { file });
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `expected the ${typeName} bytes as a Uint8Array`,
+      file === undefined ? {} : { file },
+    );
   }
   try {
     // Keeps unknown fields: a known field number with the wrong wire type lands there, and
@@ -566,18 +683,30 @@ export function decodeOnnx(bytes: Uint8Array, options: DecodeOnnxOptions = {}): 
   const { file, baseDir } = options;
   const loadExternal = options.loadExternal ?? baseDir !== undefined;
   if (loadExternal && baseDir === undefined) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'loadExternal needs baseDir (the folder external data is relative to)', {
-      field: 'baseDir',
-      ...(file === undefined ? {} : { file }),
-    });
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      'loadExternal needs baseDir (the folder external data is relative to)',
+      {
+        field: 'baseDir',
+        ...(file === undefined ? {} : { file }),
+      },
+    );
   }
   const message = decodeMessage<ModelMsg>(onnxTypes().ModelProto, bytes, 'ModelProto', file);
-  const ctx: Context = { file, external: loadExternal && baseDir !== undefined ? new ExternalDataReader(baseDir) : undefined };
+  const ctx: Context = {
+    file,
+    external: loadExternal && baseDir !== undefined ? new ExternalDataReader(baseDir) : undefined,
+  };
   try {
     return modelFromProto(message, bytes, ctx);
   } catch (error) {
     if (error instanceof RangeError && /call stack/i.test(error.message)) {
-      throw new MetacompressError(ErrorCodes.MODEL_DECODE, 'the model nests graphs too deeply', file === undefined ? {} : { file }, { cause: error });
+      throw new MetacompressError(
+        ErrorCodes.MODEL_DECODE,
+        'the model nests graphs too deeply',
+        file === undefined ? {} : { file },
+        { cause: error },
+      );
     }
     throw error;
   } finally {
@@ -595,7 +724,10 @@ export function decodeOnnx(bytes: Uint8Array, options: DecodeOnnxOptions = {}): 
  */
 export function decodeTensorProto(bytes: Uint8Array, options: DecodeTensorOptions = {}): Tensor {
   const message = decodeMessage<TensorMsg>(onnxTypes().TensorProto, bytes, 'TensorProto', options.file);
-  const ctx: Context = { file: options.file, external: options.baseDir !== undefined ? new ExternalDataReader(options.baseDir) : undefined };
+  const ctx: Context = {
+    file: options.file,
+    external: options.baseDir !== undefined ? new ExternalDataReader(options.baseDir) : undefined,
+  };
   try {
     return tensorFromProto(message, { file: options.file, path: 'tensor' }, ctx);
   } finally {

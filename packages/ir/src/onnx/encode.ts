@@ -84,7 +84,12 @@ const ATTRIBUTE_CODES: Record<Attribute['type'], number> = {
 function int64(n: number, where: Where, field: string): number | { low: number; high: number } {
   if (Number.isSafeInteger(n)) return n;
   if (typeof n !== 'number' || !Number.isInteger(n)) {
-    fail(ErrorCodes.MODEL_INVALID, `${field} must be an integer, got ${String(n)}`, where, `${where.path}.${field}`);
+    fail(
+      ErrorCodes.MODEL_INVALID,
+      `${field} must be an integer, got ${String(n)}`,
+      where,
+      `${where.path}.${field}`,
+    );
   }
   const big = n >= TWO_63 ? 2n ** 63n - 1n : n <= -TWO_63 ? -(2n ** 63n) : BigInt(n);
   const u = BigInt.asUintN(64, big);
@@ -95,7 +100,9 @@ function optionalText(proto: Proto, key: string, value: string | undefined): voi
   if (value) proto[key] = value;
 }
 
-function entries(value: readonly { key: string; value: string }[] | undefined): { key: string; value: string }[] | undefined {
+function entries(
+  value: readonly { key: string; value: string }[] | undefined,
+): { key: string; value: string }[] | undefined {
   return value && value.length ? value.map((e) => ({ key: e.key, value: e.value })) : undefined;
 }
 
@@ -108,7 +115,12 @@ function tensorToProto(t: Tensor, where: Where, ctx: Context, externalize: boole
   if (t.dataType === DataType.STRING) {
     const strings = t.strings ?? [];
     if (strings.length !== count) {
-      fail(ErrorCodes.MODEL_INVALID, `a string tensor with dims [${dims.join(', ')}] holds ${strings.length} strings`, where, `${where.path}.string_data`);
+      fail(
+        ErrorCodes.MODEL_INVALID,
+        `a string tensor with dims [${dims.join(', ')}] holds ${strings.length} strings`,
+        where,
+        `${where.path}.string_data`,
+      );
     }
     proto.stringData = strings;
     for (const s of strings) ctx.estimate += s.byteLength + 4;
@@ -123,7 +135,12 @@ function tensorToProto(t: Tensor, where: Where, ctx: Context, externalize: boole
       );
     }
     const plan = ctx.external;
-    if (externalize && plan && t.raw.byteLength > 0 && (t.external !== undefined || t.raw.byteLength >= plan.threshold)) {
+    if (
+      externalize &&
+      plan &&
+      t.raw.byteLength > 0 &&
+      (t.external !== undefined || t.raw.byteLength >= plan.threshold)
+    ) {
       const offset = Math.ceil(plan.size / plan.alignment) * plan.alignment;
       plan.chunks.push({ offset, raw: t.raw });
       plan.size = offset + t.raw.byteLength;
@@ -146,7 +163,12 @@ function tensorToProto(t: Tensor, where: Where, ctx: Context, externalize: boole
       `${where.path}.external_data`,
     );
   } else if (count > 0 && byteLengthOf(t.dataType, count) !== undefined) {
-    fail(ErrorCodes.MODEL_INVALID, `tensor '${t.name}' has dims [${dims.join(', ')}] but no data`, where, `${where.path}.raw_data`);
+    fail(
+      ErrorCodes.MODEL_INVALID,
+      `tensor '${t.name}' has dims [${dims.join(', ')}] but no data`,
+      where,
+      `${where.path}.raw_data`,
+    );
   } else {
     proto.rawData = new Uint8Array(0);
   }
@@ -225,10 +247,14 @@ function attributeToProto(name: string, a: Attribute, where: Where, ctx: Context
         ctx.estimate += a.value.reduce((n, s) => n + s.length * 3 + 2, 0);
         break;
       case 'tensors':
-        proto.tensors = a.value.map((t, i) => tensorToProto(t, { ...where, path: `${where.path}.tensors[${i}]` }, ctx, false));
+        proto.tensors = a.value.map((t, i) =>
+          tensorToProto(t, { ...where, path: `${where.path}.tensors[${i}]` }, ctx, false),
+        );
         break;
       case 'graphs':
-        proto.graphs = a.value.map((g, i) => graphBodyToProto(g, { ...where, path: `${where.path}.graphs[${i}]` }, ctx));
+        proto.graphs = a.value.map((g, i) =>
+          graphBodyToProto(g, { ...where, path: `${where.path}.graphs[${i}]` }, ctx),
+        );
         break;
       case 'sparseTensor':
         proto.sparseTensor = a.value;
@@ -252,7 +278,12 @@ function attributeToProto(name: string, a: Attribute, where: Where, ctx: Context
 }
 
 function nodeToProto(n: Node, index: number, where: Where, ctx: Context): Proto {
-  const here: Where = { file: where.file, node: n.name || `#${index} (${n.opType})`, opType: n.opType, path: `${where.path}.node[${index}]` };
+  const here: Where = {
+    file: where.file,
+    node: n.name || `#${index} (${n.opType})`,
+    opType: n.opType,
+    path: `${where.path}.node[${index}]`,
+  };
   if (!n.opType) fail(ErrorCodes.MODEL_INVALID, 'the node has no op_type', here, `${here.path}.op_type`);
   const proto: Proto = { input: n.inputs, output: n.outputs, opType: n.opType };
   optionalText(proto, 'name', n.name);
@@ -267,17 +298,24 @@ function nodeToProto(n: Node, index: number, where: Where, ctx: Context): Proto 
   const meta = entries(n.metadataProps);
   if (meta) proto.metadataProps = meta;
   if (n.deviceConfigurations?.length) proto.deviceConfigurations = n.deviceConfigurations;
-  ctx.estimate += 32 + n.opType.length + n.name.length + [...n.inputs, ...n.outputs].reduce((s, v) => s + v.length + 2, 0);
+  ctx.estimate +=
+    32 + n.opType.length + n.name.length + [...n.inputs, ...n.outputs].reduce((s, v) => s + v.length + 2, 0);
   return proto;
 }
 
 function graphBodyToProto(g: GraphBody, where: Where, ctx: Context): Proto {
   const proto: Proto = {
     node: g.nodes.map((n, i) => nodeToProto(n, i, where, ctx)),
-    initializer: g.initializers.map((t, i) => tensorToProto(t, { ...where, path: `${where.path}.initializer[${i}] '${t.name}'` }, ctx, true)),
+    initializer: g.initializers.map((t, i) =>
+      tensorToProto(t, { ...where, path: `${where.path}.initializer[${i}] '${t.name}'` }, ctx, true),
+    ),
     input: g.inputs.map((v, i) => valueInfoToProto(v, { ...where, path: `${where.path}.input[${i}]` }, ctx)),
-    output: g.outputs.map((v, i) => valueInfoToProto(v, { ...where, path: `${where.path}.output[${i}]` }, ctx)),
-    valueInfo: g.valueInfo.map((v, i) => valueInfoToProto(v, { ...where, path: `${where.path}.value_info[${i}]` }, ctx)),
+    output: g.outputs.map((v, i) =>
+      valueInfoToProto(v, { ...where, path: `${where.path}.output[${i}]` }, ctx),
+    ),
+    valueInfo: g.valueInfo.map((v, i) =>
+      valueInfoToProto(v, { ...where, path: `${where.path}.value_info[${i}]` }, ctx),
+    ),
   };
   optionalText(proto, 'name', g.name);
   optionalText(proto, 'docString', g.docString);
@@ -291,10 +329,14 @@ function graphBodyToProto(g: GraphBody, where: Where, ctx: Context): Proto {
 function modelToProto(graph: Graph, ctx: Context): Proto {
   const where: Where = { file: ctx.file, path: '' };
   const m = graph.model;
-  if (!m) fail(ErrorCodes.INVALID_ARGUMENT, 'the graph has no model information (graph.model)', where, 'model');
+  if (!m)
+    fail(ErrorCodes.INVALID_ARGUMENT, 'the graph has no model information (graph.model)', where, 'model');
   const proto: Proto = {
     irVersion: int64(m.irVersion, where, 'ir_version'),
-    opsetImport: (m.opsetImports ?? []).map((o, i) => ({ domain: o.domain, version: int64(o.version, where, `opset_import[${i}].version`) })),
+    opsetImport: (m.opsetImports ?? []).map((o, i) => ({
+      domain: o.domain,
+      version: int64(o.version, where, `opset_import[${i}].version`),
+    })),
     graph: graphBodyToProto(graph, { ...where, path: 'graph' }, ctx),
   };
   if (m.producerName !== undefined) proto.producerName = m.producerName;
@@ -354,13 +396,20 @@ export function encodeOnnx(graph: Graph, options: EncodeOnnxOptions = {}): Uint8
  * @example
  * const { model, externalData } = encodeOnnxWithExternalData(graph, { location: 'model.onnx.data' });
  */
-export function encodeOnnxWithExternalData(graph: Graph, options: ExternalDataOptions): EncodedOnnxWithExternalData {
+export function encodeOnnxWithExternalData(
+  graph: Graph,
+  options: ExternalDataOptions,
+): EncodedOnnxWithExternalData {
   const where: Where = { file: options.file, path: 'externalData.location' };
   const location = checkExternalLocation(options.location, where);
   const threshold = options.threshold ?? 1024;
   const alignment = options.alignment ?? 4096;
   if (!(threshold >= 0) || !Number.isInteger(alignment) || alignment < 1) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'externalData threshold must be ≥ 0 and alignment a positive integer', { field: 'externalData' });
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      'externalData threshold must be ≥ 0 and alignment a positive integer',
+      { field: 'externalData' },
+    );
   }
   const plan: ExternalPlan = { location, threshold, alignment, size: 0, chunks: [] };
   const ctx: Context = { file: options.file, estimate: 0, external: plan };

@@ -14,15 +14,30 @@ import { detailsOf, fail, type Where } from './wire-errors';
  * checkExternalLocation('../secret', { path: 'location' }); // throws MC_EXTERNAL_DATA_PATH
  */
 export function checkExternalLocation(location: string, where: Where): string {
-  if (location.length === 0) fail(ErrorCodes.EXTERNAL_DATA_PATH, 'the external-data location is empty', where);
-  if (location.includes('\0')) fail(ErrorCodes.EXTERNAL_DATA_PATH, 'the external-data location contains a NUL byte', where);
+  if (location.length === 0)
+    fail(ErrorCodes.EXTERNAL_DATA_PATH, 'the external-data location is empty', where);
+  if (location.includes('\0'))
+    fail(ErrorCodes.EXTERNAL_DATA_PATH, 'the external-data location contains a NUL byte', where);
   const slashed = location.replace(/\\/g, '/');
-  if (isAbsolute(location) || posix.isAbsolute(slashed) || win32.isAbsolute(location) || /^[A-Za-z]:/.test(location)) {
-    fail(ErrorCodes.EXTERNAL_DATA_PATH, `the external-data location '${location}' is absolute; it must be relative to the model's folder`, where);
+  if (
+    isAbsolute(location) ||
+    posix.isAbsolute(slashed) ||
+    win32.isAbsolute(location) ||
+    /^[A-Za-z]:/.test(location)
+  ) {
+    fail(
+      ErrorCodes.EXTERNAL_DATA_PATH,
+      `the external-data location '${location}' is absolute; it must be relative to the model's folder`,
+      where,
+    );
   }
   const normalized = posix.normalize(slashed);
   if (normalized === '..' || normalized.startsWith('../') || normalized === '.' || normalized.endsWith('/')) {
-    fail(ErrorCodes.EXTERNAL_DATA_PATH, `the external-data location '${location}' leaves the model's folder`, where);
+    fail(
+      ErrorCodes.EXTERNAL_DATA_PATH,
+      `the external-data location '${location}' leaves the model's folder`,
+      where,
+    );
   }
   return normalized;
 }
@@ -30,7 +45,12 @@ export function checkExternalLocation(location: string, where: Where): string {
 function parseCount(text: string | undefined, key: string, where: Where): number | undefined {
   if (text === undefined) return undefined;
   if (!/^\d{1,16}$/.test(text.trim())) {
-    fail(ErrorCodes.MODEL_INVALID, `external_data '${key}' must be a non-negative integer, got '${text}'`, where, `${where.path}.external_data.${key}`);
+    fail(
+      ErrorCodes.MODEL_INVALID,
+      `external_data '${key}' must be a non-negative integer, got '${text}'`,
+      where,
+      `${where.path}.external_data.${key}`,
+    );
   }
   return Number(text.trim());
 }
@@ -43,12 +63,20 @@ function parseCount(text: string | undefined, key: string, where: Where): number
  * parseExternalData([{ key: 'location', value: 'w.bin' }, { key: 'offset', value: '4096' }], where);
  * // { location: 'w.bin', offset: 4096 }
  */
-export function parseExternalData(entries: readonly { key?: string; value?: string }[], where: Where): ExternalDataRef {
+export function parseExternalData(
+  entries: readonly { key?: string; value?: string }[],
+  where: Where,
+): ExternalDataRef {
   const map = new Map<string, string>();
   for (const e of entries) map.set(e.key ?? '', e.value ?? '');
   const location = map.get('location');
   if (location === undefined) {
-    fail(ErrorCodes.MODEL_INVALID, 'the tensor is stored externally but has no external_data location', where, `${where.path}.external_data`);
+    fail(
+      ErrorCodes.MODEL_INVALID,
+      'the tensor is stored externally but has no external_data location',
+      where,
+      `${where.path}.external_data`,
+    );
   }
   checkExternalLocation(location, { ...where, path: `${where.path}.external_data.location` });
   const ref: ExternalDataRef = { location };
@@ -85,7 +113,12 @@ export class ExternalDataReader {
       try {
         this.realBase = realpathSync(this.baseDir);
       } catch (error) {
-        throw new MetacompressError(ErrorCodes.EXTERNAL_DATA_MISSING, `the model folder '${this.baseDir}' cannot be read`, detailsOf(where), { cause: error });
+        throw new MetacompressError(
+          ErrorCodes.EXTERNAL_DATA_MISSING,
+          `the model folder '${this.baseDir}' cannot be read`,
+          detailsOf(where),
+          { cause: error },
+        );
       }
     }
     return this.realBase;
@@ -102,15 +135,30 @@ export class ExternalDataReader {
     try {
       real = realpathSync(full);
     } catch (error) {
-      throw new MetacompressError(ErrorCodes.EXTERNAL_DATA_MISSING, `the external-data file '${location}' does not exist beside the model`, detailsOf(where, field), {
-        cause: error,
-      });
+      throw new MetacompressError(
+        ErrorCodes.EXTERNAL_DATA_MISSING,
+        `the external-data file '${location}' does not exist beside the model`,
+        detailsOf(where, field),
+        {
+          cause: error,
+        },
+      );
     }
     if (real !== base && !real.startsWith(base.endsWith(sep) ? base : base + sep)) {
-      fail(ErrorCodes.EXTERNAL_DATA_PATH, `the external-data file '${location}' resolves to '${real}', outside the model's folder`, where, field);
+      fail(
+        ErrorCodes.EXTERNAL_DATA_PATH,
+        `the external-data file '${location}' resolves to '${real}', outside the model's folder`,
+        where,
+        field,
+      );
     }
     if (!statSync(real).isFile()) {
-      fail(ErrorCodes.EXTERNAL_DATA_MISSING, `the external-data location '${location}' is not a regular file`, where, field);
+      fail(
+        ErrorCodes.EXTERNAL_DATA_MISSING,
+        `the external-data location '${location}' is not a regular file`,
+        where,
+        field,
+      );
     }
     const fd = openSync(real, 'r');
     const entry = { fd, size: fstatSync(fd).size };
@@ -147,7 +195,12 @@ export class ExternalDataReader {
     while (done < length) {
       const n = readSync(fd, out, done, length - done, offset + done);
       if (n <= 0) {
-        fail(ErrorCodes.EXTERNAL_DATA_MISSING, `the external-data file '${ref.location}' ended while reading`, where, `${where.path}.external_data`);
+        fail(
+          ErrorCodes.EXTERNAL_DATA_MISSING,
+          `the external-data file '${ref.location}' ended while reading`,
+          where,
+          `${where.path}.external_data`,
+        );
       }
       done += n;
     }

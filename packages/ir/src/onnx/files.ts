@@ -34,11 +34,21 @@ export interface SaveOnnxOptions {
  */
 export async function loadOnnx(path: string, options: LoadOnnxOptions = {}): Promise<Graph> {
   const info = await stat(path).catch((error: unknown) => {
-    throw new MetacompressError(ErrorCodes.FILE_NOT_FOUND, 'the model file does not exist', { file: path }, { cause: error });
+    throw new MetacompressError(
+      ErrorCodes.FILE_NOT_FOUND,
+      'the model file does not exist',
+      { file: path },
+      { cause: error },
+    );
   });
-  if (!info.isFile()) throw new MetacompressError(ErrorCodes.NOT_A_FILE, 'the model path is not a file', { file: path });
+  if (!info.isFile())
+    throw new MetacompressError(ErrorCodes.NOT_A_FILE, 'the model path is not a file', { file: path });
   const bytes = await readFile(path);
-  return decodeOnnx(bytes, { file: path, baseDir: dirname(resolve(path)), loadExternal: options.loadExternal ?? true });
+  return decodeOnnx(bytes, {
+    file: path,
+    baseDir: dirname(resolve(path)),
+    loadExternal: options.loadExternal ?? true,
+  });
 }
 
 function anyExternal(body: GraphBody): boolean {
@@ -64,7 +74,10 @@ function anyExternal(body: GraphBody): boolean {
 export async function saveOnnx(graph: Graph, path: string, options: SaveOnnxOptions = {}): Promise<void> {
   const protect = options.protect ?? [];
   for (const p of protect) {
-    if (resolve(p) === resolve(path)) throw new MetacompressError(ErrorCodes.OUTPUT_IS_INPUT, 'refusing to overwrite the input', { file: path });
+    if (resolve(p) === resolve(path))
+      throw new MetacompressError(ErrorCodes.OUTPUT_IS_INPUT, 'refusing to overwrite the input', {
+        file: path,
+      });
   }
   let external = options.externalData;
   if (external === undefined && anyExternal(graph)) external = { threshold: Number.POSITIVE_INFINITY };
@@ -73,10 +86,19 @@ export async function saveOnnx(graph: Graph, path: string, options: SaveOnnxOpti
     return;
   }
   const location = external.location ?? `${basename(path)}.data`;
-  const encoded = encodeOnnxWithExternalData(graph, { location, threshold: external.threshold, alignment: external.alignment, file: path });
+  const encoded = encodeOnnxWithExternalData(graph, {
+    location,
+    threshold: external.threshold,
+    alignment: external.alignment,
+    file: path,
+  });
   const dataPath = join(dirname(resolve(path)), ...encoded.location.split('/'));
   if (dataPath === resolve(path)) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'the external-data location is the model file itself', { file: path, field: 'externalData.location' });
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      'the external-data location is the model file itself',
+      { file: path, field: 'externalData.location' },
+    );
   }
   await writeFileAtomic(dataPath, encoded.externalData, { protect });
   await writeFileAtomic(path, encoded.model, { protect });

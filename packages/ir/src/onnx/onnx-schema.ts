@@ -263,7 +263,21 @@ export interface OnnxTypes {
 
 let cached: OnnxTypes | undefined;
 
-const PACKABLE = new Set(['double', 'float', 'int32', 'uint32', 'sint32', 'fixed32', 'sfixed32', 'int64', 'uint64', 'sint64', 'fixed64', 'sfixed64', 'bool']);
+const PACKABLE = new Set([
+  'double',
+  'float',
+  'int32',
+  'uint32',
+  'sint32',
+  'fixed32',
+  'sfixed32',
+  'int64',
+  'uint64',
+  'sint64',
+  'fixed64',
+  'sfixed64',
+  'bool',
+]);
 const WIRE: Record<string, number> = {
   double: 1,
   fixed64: 1,

@@ -18,7 +18,9 @@ export class Int64Value {
 
   /** The value as a JS number (exact up to 2^53). */
   toNumber(): number {
-    return this.unsigned ? (this.high >>> 0) * 4294967296 + (this.low >>> 0) : this.high * 4294967296 + (this.low >>> 0);
+    return this.unsigned
+      ? (this.high >>> 0) * 4294967296 + (this.low >>> 0)
+      : this.high * 4294967296 + (this.low >>> 0);
   }
 
   /** The value as a bigint (exact). */
@@ -102,7 +104,10 @@ class OnnxBufferReader extends protobuf.BufferReader {
  * const message = onnxTypes().ModelProto.decode(createReader(bytes));
  */
 export function createReader(bytes: Uint8Array): protobuf.Reader {
-  const reader = typeof Buffer !== 'undefined' && Buffer.isBuffer(bytes) ? new OnnxBufferReader(bytes) : new OnnxReader(bytes);
+  const reader =
+    typeof Buffer !== 'undefined' && Buffer.isBuffer(bytes)
+      ? new OnnxBufferReader(bytes)
+      : new OnnxReader(bytes);
   (reader as protobuf.Reader & { discardUnknown: boolean }).discardUnknown = false;
   return reader;
 }

@@ -28,7 +28,9 @@ export const INT64_MAX = { low: -1, high: 0x7fffffff, unsigned: false };
 /** INT64_MIN as protobufjs low/high words. */
 export const INT64_MIN = { low: 0, high: -0x80000000, unsigned: false };
 
-const floatType = (shape?: unknown[]) => ({ tensorType: { elemType: 1, ...(shape ? { shape: { dim: shape } } : {}) } });
+const floatType = (shape?: unknown[]) => ({
+  tensorType: { elemType: 1, ...(shape ? { shape: { dim: shape } } : {}) },
+});
 
 /**
  * A ModelProto (IR 10) that uses every part of the format the IR maps or carries: metadata at every
@@ -86,7 +88,10 @@ export function richModel(): Record<string, unknown> {
           name: 'x',
           docString: 'the input',
           metadataProps: [{ key: 'vi', value: 'x' }],
-          type: { ...floatType([{ dimParam: 'N', denotation: 'DATA_BATCH' }, { dimValue: 3 }, {}]), denotation: 'TENSOR' },
+          type: {
+            ...floatType([{ dimParam: 'N', denotation: 'DATA_BATCH' }, { dimValue: 3 }, {}]),
+            denotation: 'TENSOR',
+          },
         },
         { name: 'seq', type: { sequenceType: { elemType: floatType() } } },
         { name: 'cond', type: { tensorType: { elemType: 9, shape: { dim: [] } } } },
@@ -94,7 +99,14 @@ export function richModel(): Record<string, unknown> {
       output: [{ name: 'y', type: floatType([{ dimParam: 'N' }, { dimValue: 3 }]) }],
       valueInfo: [{ name: 'h', type: floatType([{ dimValue: 0 }]) }],
       initializer: [
-        { name: 'w', dataType: 1, dims: [2, 3], rawData: f32([1, 2, 3, 4, 5, 6]), docString: 'weights', metadataProps: [{ key: 't', value: 'w' }] },
+        {
+          name: 'w',
+          dataType: 1,
+          dims: [2, 3],
+          rawData: f32([1, 2, 3, 4, 5, 6]),
+          docString: 'weights',
+          metadataProps: [{ key: 't', value: 'w' }],
+        },
         { name: 'half', dataType: 10, dims: [2], int32Data: [0x3c00, 0xc000] },
         { name: 'shape', dataType: 7, dims: [2], int64Data: [1, -1] },
         { name: 'names', dataType: 8, dims: [2], stringData: [bytes('cat'), bytes('dog')] },
@@ -107,7 +119,9 @@ export function richModel(): Record<string, unknown> {
           dims: [2, 3],
         },
       ],
-      quantizationAnnotation: [{ tensorName: 'w', quantParameterTensorNames: [{ key: 'SCALE_TENSOR', value: 'w_scale' }] }],
+      quantizationAnnotation: [
+        { tensorName: 'w', quantParameterTensorNames: [{ key: 'SCALE_TENSOR', value: 'w_scale' }] },
+      ],
       node: [
         {
           name: 'custom',
@@ -128,10 +142,28 @@ export function richModel(): Record<string, unknown> {
             { name: 'ints', type: 7, ints: [1, -2, 3] },
             { name: 'no_ints', type: 7 },
             { name: 'strings', type: 8, strings: [bytes('a'), bytes('b')] },
-            { name: 'tensors', type: 9, tensors: [{ name: 'u8', dataType: 2, dims: [3], int32Data: [1, 2, 255] }] },
+            {
+              name: 'tensors',
+              type: 9,
+              tensors: [{ name: 'u8', dataType: 2, dims: [3], int32Data: [1, 2, 255] }],
+            },
             { name: 'graphs', type: 10, graphs: [elseBranch] },
-            { name: 'sparse', type: 11, sparseTensor: { values: { dataType: 1, dims: [1], floatData: [3] }, indices: { dataType: 7, dims: [1], int64Data: [1] }, dims: [4] } },
-            { name: 'sparses', type: 12, sparseTensors: [{ values: { dataType: 1, dims: [0] }, indices: { dataType: 7, dims: [0] }, dims: [4] }] },
+            {
+              name: 'sparse',
+              type: 11,
+              sparseTensor: {
+                values: { dataType: 1, dims: [1], floatData: [3] },
+                indices: { dataType: 7, dims: [1], int64Data: [1] },
+                dims: [4],
+              },
+            },
+            {
+              name: 'sparses',
+              type: 12,
+              sparseTensors: [
+                { values: { dataType: 1, dims: [0] }, indices: { dataType: 7, dims: [0] }, dims: [4] },
+              ],
+            },
             { name: 'tp', type: 13, tp: floatType() },
             { name: 'tps', type: 14, typeProtos: [floatType(), { sequenceType: { elemType: floatType() } }] },
             { name: 'ref', type: 2, refAttrName: 'parent_count' },
@@ -165,7 +197,13 @@ export function richModel(): Record<string, unknown> {
         metadataProps: [{ key: 'fn', value: '1' }],
       },
     ],
-    trainingInfo: [{ initialization: { name: 'init' }, algorithm: { name: 'algo' }, initializationBinding: [{ key: 'w', value: 'w0' }] }],
+    trainingInfo: [
+      {
+        initialization: { name: 'init' },
+        algorithm: { name: 'algo' },
+        initializationBinding: [{ key: 'w', value: 'w0' }],
+      },
+    ],
     configuration: [{ name: 'cfg', numDevices: 2, device: ['cpu0', 'cpu1'] }],
   };
 }

@@ -34,7 +34,16 @@ export function fail(code: string, reason: string, where: Where, field?: string)
   throw new MetacompressError(code, reason, detailsOf(where, field));
 }
 
-const WIRE_NAMES = ['varint', '64-bit', 'length-delimited', 'start-group', 'end-group', '32-bit', 'invalid(6)', 'invalid(7)'];
+const WIRE_NAMES = [
+  'varint',
+  '64-bit',
+  'length-delimited',
+  'start-group',
+  'end-group',
+  '32-bit',
+  'invalid(6)',
+  'invalid(7)',
+];
 
 function readVarint(bytes: Uint8Array, pos: number): { value: number; next: number } | undefined {
   let value = 0;
@@ -127,14 +136,27 @@ export function scanTopLevel(bytes: Uint8Array, typeName: string): 'truncated' |
  * @example
  * try { ModelProto.decode(bytes) } catch (error) { throw decodeFailure(error, bytes, 'ModelProto', 'model.onnx') }
  */
-export function decodeFailure(error: unknown, bytes: Uint8Array, typeName: string, file: string | undefined): MetacompressError {
+export function decodeFailure(
+  error: unknown,
+  bytes: Uint8Array,
+  typeName: string,
+  file: string | undefined,
+): MetacompressError {
   if (isMetacompressError(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
   const details: ErrorDetails = file === undefined ? {} : { file };
   const shape = scanTopLevel(bytes, typeName);
   if (shape === 'truncated') {
-    return new MetacompressError(ErrorCodes.MODEL_TRUNCATED, `the ${typeName} ends early (${bytes.length} bytes): ${message}`, details, { cause: error });
+    return new MetacompressError(
+      ErrorCodes.MODEL_TRUNCATED,
+      `the ${typeName} ends early (${bytes.length} bytes): ${message}`,
+      details,
+      { cause: error },
+    );
   }
-  const what = shape === 'corrupt' ? `the bytes are not an ONNX ${typeName}` : `a nested message of the ${typeName} is corrupt`;
+  const what =
+    shape === 'corrupt'
+      ? `the bytes are not an ONNX ${typeName}`
+      : `a nested message of the ${typeName} is corrupt`;
   return new MetacompressError(ErrorCodes.MODEL_DECODE, `${what}: ${message}`, details, { cause: error });
 }
