@@ -97,7 +97,8 @@ function convShape(node: Node, ctx: ShapeContext, p: ConvInputs, dataType: numbe
   const nSpatial = xs ? xs.length - 2 : ws ? ws.length - 2 : undefined;
   let kernel = attrInts(node, 'kernel_shape');
   if (!kernel && ws && ws.slice(2).every((d) => typeof d === 'number')) kernel = ws.slice(2) as number[];
-  if (nSpatial === undefined || !xs) return { dataType };
+  if (nSpatial === undefined) return { dataType };
+  if (!xs) return { dataType, shape: [null, m, ...new Array(nSpatial).fill(null)] };
   if (!kernel) return { dataType, shape: [xs[0], m, ...new Array(nSpatial).fill(null)] };
   if (kernel.length !== nSpatial) ctx.fail('attribute.kernel_shape', `has ${kernel.length} values for ${nSpatial} spatial dims`);
   const spatial = slidingOutput(ctx, xs.slice(2), windowOf(node, ctx, kernel));
