@@ -1,7 +1,9 @@
 import type { Command } from '../command';
+import { evalCommand } from './eval';
+import { inspectCommand } from './inspect';
 
 /**
  * Every command of the binary, in help order. Adding a command: write `commands/<name>.ts`
  * exporting a `defineCommand(...)`, and list it here.
  */
-export const commands: Command[] = [];
+export const commands: Command[] = [inspectCommand, evalCommand];
