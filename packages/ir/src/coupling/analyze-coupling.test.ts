@@ -7,7 +7,8 @@ import { mlpGraph, mobilenetV2Graph, resnetBlockGraph, TestGraph, vggBnGraph } f
 import type { CouplingGroup } from './types';
 
 /** Compact description of a slice: tensor@axis[offset]xstride:role. */
-const slices = (g: CouplingGroup): string[] => g.slices.map((s) => `${s.tensor}@${s.axis}[${s.offset}]x${s.stride}:${s.role}`);
+const slices = (g: CouplingGroup): string[] =>
+  g.slices.map((s) => `${s.tensor}@${s.axis}[${s.offset}]x${s.stride}:${s.role}`);
 const bn = (name: string): string[] => ['scale', 'bias', 'mean', 'var'].map((p) => `${name}.${p}@0[0]x1:bn`);
 const byId = (groups: CouplingGroup[], id: string): CouplingGroup => {
   const g = groups.find((x) => x.id === id);
@@ -37,7 +38,15 @@ describe('analyzeCoupling on reference architectures', () => {
       'b2_conv1.weight@1[0]x1:input',
       'b2_down.weight@1[0]x1:input',
     ]);
-    expect(stage1.activations.map((a) => a.value)).toEqual(['stem_out', 'stem_bn_out', 'stem_relu_out', 'b1_conv2_out', 'b1_bn2_out', 'b1_add_out', 'b1_relu2_out']);
+    expect(stage1.activations.map((a) => a.value)).toEqual([
+      'stem_out',
+      'stem_bn_out',
+      'stem_relu_out',
+      'b1_conv2_out',
+      'b1_bn2_out',
+      'b1_add_out',
+      'b1_relu2_out',
+    ]);
     const stage2 = byId(groups, 'b2_conv2');
     expect(stage2.producers).toEqual(['b2_conv2', 'b2_down']);
     expect(slices(stage2)).toEqual([
@@ -47,10 +56,16 @@ describe('analyzeCoupling on reference architectures', () => {
       ...bn('b2_down_bn'),
       'fc.weight@1[0]x1:input',
     ]);
-    expect(slices(byId(groups, 'b1_conv1'))).toEqual(['b1_conv1.weight@0[0]x1:output', ...bn('b1_bn1'), 'b1_conv2.weight@1[0]x1:input']);
+    expect(slices(byId(groups, 'b1_conv1'))).toEqual([
+      'b1_conv1.weight@0[0]x1:output',
+      ...bn('b1_bn1'),
+      'b1_conv2.weight@1[0]x1:input',
+    ]);
     const fc = byId(groups, 'fc');
     expect(fc.reason).toContain("fc: output 'logits' is a graph output");
-    expect(groups.every((g) => g.minChannels === 1 && g.slices.every((s) => s.length === g.channels))).toBe(true);
+    expect(groups.every((g) => g.minChannels === 1 && g.slices.every((s) => s.length === g.channels))).toBe(
+      true,
+    );
   });
 
   it('VGG-BN: Flatten→Gemm maps each channel to H×W consecutive features', () => {
@@ -68,7 +83,11 @@ describe('analyzeCoupling on reference architectures', () => {
       ...bn('bn3'),
       'fc1.weight@1[0]x4:input',
     ]);
-    expect(slices(byId(groups, 'fc1'))).toEqual(['fc1.weight@0[0]x1:output', 'fc1.bias@0[0]x1:bias', 'fc2.weight@1[0]x1:input']);
+    expect(slices(byId(groups, 'fc1'))).toEqual([
+      'fc1.weight@0[0]x1:output',
+      'fc1.bias@0[0]x1:bias',
+      'fc2.weight@1[0]x1:input',
+    ]);
     const act = byId(groups, 'conv3').activations.find((a) => a.value === 'flatten_out');
     expect(act).toEqual({ value: 'flatten_out', axis: 1, offset: 0, length: 16, stride: 4 });
   });
@@ -117,7 +136,13 @@ function concatGraph(withInput = false) {
   const parts = withInput ? [a, x, b] : [a, b];
   const cin = withInput ? 13 : 10;
   const cat = g.op('Concat', parts, { axis: 1 }, 'cat');
-  g.node('Conv', [cat, g.init('convC.weight', [5, cin, 1, 1]), g.init('convC.bias', [5])], { kernel_shape: [1, 1] }, 'convC', ['out']);
+  g.node(
+    'Conv',
+    [cat, g.init('convC.weight', [5, cin, 1, 1]), g.init('convC.bias', [5])],
+    { kernel_shape: [1, 1] },
+    'convC',
+    ['out'],
+  );
   g.output('out', ['N', 5, 6, 6]);
   return g.build();
 }
@@ -139,8 +164,18 @@ describe('Concat and Split', () => {
   it('Concat along channels: each input group owns its offset in the consumer', () => {
     const groups = analyzeCoupling(concatGraph());
     expect(groups.map((g) => [g.id, g.channels, g.prunable, slices(g)])).toEqual([
-      ['convA', 4, true, ['convA.weight@0[0]x1:output', 'convA.bias@0[0]x1:bias', 'convC.weight@1[0]x1:input']],
-      ['convB', 6, true, ['convB.weight@0[0]x1:output', 'convB.bias@0[0]x1:bias', 'convC.weight@1[4]x1:input']],
+      [
+        'convA',
+        4,
+        true,
+        ['convA.weight@0[0]x1:output', 'convA.bias@0[0]x1:bias', 'convC.weight@1[0]x1:input'],
+      ],
+      [
+        'convB',
+        6,
+        true,
+        ['convB.weight@0[0]x1:output', 'convB.bias@0[0]x1:bias', 'convC.weight@1[4]x1:input'],
+      ],
       ['convC', 5, false, ['convC.weight@0[0]x1:output', 'convC.bias@0[0]x1:bias']],
     ]);
   });
@@ -155,9 +190,29 @@ describe('Concat and Split', () => {
   it('Split along channels: each part of the producer is its own group', () => {
     const groups = analyzeCoupling(splitGraph());
     expect(groups.map((g) => [g.id, g.channels, g.prunable, slices(g)])).toEqual([
-      ['convA[0:4]', 4, true, ['convA.weight@0[0]x1:output', 'convA.bias@0[0]x1:bias', 'convB.weight@1[0]x1:input']],
-      ['convA[4:8]', 4, true, ['convA.weight@0[4]x1:output', 'convA.bias@0[4]x1:bias', 'convC.weight@1[0]x1:input']],
-      ['convB', 3, false, ['convB.weight@0[0]x1:output', 'convB.bias@0[0]x1:bias', 'convC.weight@0[0]x1:output', 'convC.bias@0[0]x1:bias']],
+      [
+        'convA[0:4]',
+        4,
+        true,
+        ['convA.weight@0[0]x1:output', 'convA.bias@0[0]x1:bias', 'convB.weight@1[0]x1:input'],
+      ],
+      [
+        'convA[4:8]',
+        4,
+        true,
+        ['convA.weight@0[4]x1:output', 'convA.bias@0[4]x1:bias', 'convC.weight@1[0]x1:input'],
+      ],
+      [
+        'convB',
+        3,
+        false,
+        [
+          'convB.weight@0[0]x1:output',
+          'convB.bias@0[0]x1:bias',
+          'convC.weight@0[0]x1:output',
+          'convC.bias@0[0]x1:bias',
+        ],
+      ],
     ]);
     expect(byId(groups, 'convB').reason).toContain("sum: output 'out' is a graph output");
   });
@@ -168,7 +223,9 @@ describe('Concat and Split', () => {
     const a = g.conv(x, 3, 8, 'convA');
     const sizes = g.op('Shape', [x], {}, 'shape'); // any non-constant int64 tensor
     const [s0, s1] = g.node('Split', [a, sizes], { axis: 1 }, 'split', 2);
-    g.node('Add', [g.conv(s0, 4, 2, 'convB', { k: 1 }), g.conv(s1, 4, 2, 'convC', { k: 1 })], {}, 'sum', ['out']);
+    g.node('Add', [g.conv(s0, 4, 2, 'convB', { k: 1 }), g.conv(s1, 4, 2, 'convC', { k: 1 })], {}, 'sum', [
+      'out',
+    ]);
     g.output('out');
     const convA = byId(analyzeCoupling(g.build()), 'convA');
     expect(convA.prunable).toBe(false);
@@ -196,7 +253,14 @@ describe('what blocks pruning', () => {
     const g = new TestGraph();
     const x = g.input('input', ['N', 3, 6, 6]);
     const a = g.conv(x, 3, 8, 'convA');
-    g.nodes.push({ name: 'custom', opType: 'MySwish', domain: 'com.example', inputs: [a], outputs: ['custom_out'], attributes: {} });
+    g.nodes.push({
+      name: 'custom',
+      opType: 'MySwish',
+      domain: 'com.example',
+      inputs: [a],
+      outputs: ['custom_out'],
+      attributes: {},
+    });
     g.node('Conv', ['custom_out', g.init('w', [2, 8, 1, 1])], { kernel_shape: [1, 1] }, 'last', ['out']);
     g.output('out');
     const graph = g.build();
@@ -213,7 +277,9 @@ describe('what blocks pruning', () => {
       undo();
     }
     expect(byId(analyzeCoupling(graph), 'convA').prunable).toBe(false);
-    expect(byId(analyzeCoupling(graph, { rules: { 'com.example:MySwish': 'unary' } }), 'convA').prunable).toBe(true);
+    expect(
+      byId(analyzeCoupling(graph, { rules: { 'com.example:MySwish': 'unary' } }), 'convA').prunable,
+    ).toBe(true);
     // A function rule sees the context: here it declares the op opaque.
     const seen: string[] = [];
     const fn = byId(
@@ -291,7 +357,14 @@ describe('parameters that follow channels', () => {
   it('per-channel DequantizeLinear weights slice the int8 weight, its scale and zero point', () => {
     const g = new TestGraph();
     const x = g.input('input', ['N', 3, 4, 4]);
-    g.initializers.push(createTensor('wq', DataType.INT8, [4, 3, 1, 1], new Int8Array(12).map((_, i) => i - 6)));
+    g.initializers.push(
+      createTensor(
+        'wq',
+        DataType.INT8,
+        [4, 3, 1, 1],
+        new Int8Array(12).map((_, i) => i - 6),
+      ),
+    );
     g.initializers.push(createTensor('wq_scale', DataType.FLOAT, [4], [0.1, 0.2, 0.3, 0.4]));
     g.initializers.push(createTensor('wq_zp', DataType.INT8, [4], [0, 0, 0, 0]));
     const w = g.op('DequantizeLinear', ['wq', 'wq_scale', 'wq_zp'], { axis: 0 }, 'dq_w');
@@ -303,7 +376,12 @@ describe('parameters that follow channels', () => {
     g.output('out');
     const convA = byId(analyzeCoupling(g.build()), 'convA');
     expect(convA.prunable).toBe(true);
-    expect(slices(convA)).toEqual(['wq@0[0]x1:output', 'wq_scale@0[0]x1:qparam', 'wq_zp@0[0]x1:qparam', 'w2@1[0]x1:input']);
+    expect(slices(convA)).toEqual([
+      'wq@0[0]x1:output',
+      'wq_scale@0[0]x1:qparam',
+      'wq_zp@0[0]x1:qparam',
+      'w2@1[0]x1:input',
+    ]);
   });
 
   it('one weight read by two convs couples their channels (shared parameters)', () => {
@@ -331,7 +409,11 @@ describe('parameters that follow channels', () => {
     g.output('out');
     const convA = byId(analyzeCoupling(g.build()), 'convA');
     expect(convA.prunable).toBe(true);
-    expect(slices(convA)).toEqual(['convA.weight@0[0]x1:output', 'convA.bias@0[0]x1:bias', 'proj@0[0]x1:input']);
+    expect(slices(convA)).toEqual([
+      'convA.weight@0[0]x1:output',
+      'convA.bias@0[0]x1:bias',
+      'proj@0[0]x1:input',
+    ]);
     expect(convA.activations.at(-1)).toEqual({ value: 'nhwc_out', axis: 3, offset: 0, length: 6, stride: 1 });
   });
 });

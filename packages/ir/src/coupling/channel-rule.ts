@@ -139,10 +139,15 @@ function keyOf(opType: string, domain = ''): string {
  */
 export function registerChannelRule(opType: string, rule: ChannelRule, domain = ''): () => void {
   if (!opType || typeof opType !== 'string') {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'registerChannelRule needs an op type', { field: 'opType' });
+    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'registerChannelRule needs an op type', {
+      field: 'opType',
+    });
   }
   if (typeof rule !== 'function' && !['elementwise', 'unary', 'sink', 'blocking'].includes(rule)) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `unknown channel rule '${String(rule)}'`, { opType, field: 'rule' });
+    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `unknown channel rule '${String(rule)}'`, {
+      opType,
+      field: 'rule',
+    });
   }
   const key = keyOf(opType, domain);
   const previous = registry.get(key);

@@ -18,15 +18,30 @@ function constantNodeTensor(node: Node): ConstantSource | undefined {
   if (!name) return undefined;
   const attrs = node.attributes;
   const value = attrs.value;
-  if (value?.type === 'tensor') return { tensor: { ...value.value, name }, base: name, node, sliceable: true };
+  if (value?.type === 'tensor')
+    return { tensor: { ...value.value, name }, base: name, node, sliceable: true };
   const vf = attrs.value_float;
-  if (vf?.type === 'float') return { tensor: createTensor(name, DataType.FLOAT, [], [vf.value]), base: name, node, sliceable: false };
+  if (vf?.type === 'float')
+    return { tensor: createTensor(name, DataType.FLOAT, [], [vf.value]), base: name, node, sliceable: false };
   const vi = attrs.value_int;
-  if (vi?.type === 'int') return { tensor: createTensor(name, DataType.INT64, [], [vi.value]), base: name, node, sliceable: false };
+  if (vi?.type === 'int')
+    return { tensor: createTensor(name, DataType.INT64, [], [vi.value]), base: name, node, sliceable: false };
   const vfs = attrs.value_floats;
-  if (vfs?.type === 'floats') return { tensor: createTensor(name, DataType.FLOAT, [vfs.value.length], [...vfs.value]), base: name, node, sliceable: false };
+  if (vfs?.type === 'floats')
+    return {
+      tensor: createTensor(name, DataType.FLOAT, [vfs.value.length], [...vfs.value]),
+      base: name,
+      node,
+      sliceable: false,
+    };
   const vis = attrs.value_ints;
-  if (vis?.type === 'ints') return { tensor: createTensor(name, DataType.INT64, [vis.value.length], [...vis.value]), base: name, node, sliceable: false };
+  if (vis?.type === 'ints')
+    return {
+      tensor: createTensor(name, DataType.INT64, [vis.value.length], [...vis.value]),
+      base: name,
+      node,
+      sliceable: false,
+    };
   return undefined;
 }
 
@@ -56,7 +71,8 @@ export function collectConstants(graph: GraphBody): Map<string, ConstantSource> 
   }
   // Identity of a constant (exporters use it to share one initializer between two parameters).
   for (const node of graph.nodes) {
-    if (node.opType !== 'Identity' || (node.domain !== '' && node.domain !== 'ai.onnx') || !node.outputs[0]) continue;
+    if (node.opType !== 'Identity' || (node.domain !== '' && node.domain !== 'ai.onnx') || !node.outputs[0])
+      continue;
     const src = out.get(node.inputs[0] ?? '');
     if (src && !out.has(node.outputs[0])) out.set(node.outputs[0], src);
   }

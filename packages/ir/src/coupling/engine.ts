@@ -14,7 +14,13 @@ import {
 } from './channel-rule';
 import { collectConstants, namesUsedBySubgraphs, type ConstantSource } from './constants';
 import { knownFacts } from './shapes';
-import type { ActivationSlice, ChannelSlice, ChannelSliceRole, CouplingGroup, CouplingOptions } from './types';
+import type {
+  ActivationSlice,
+  ChannelSlice,
+  ChannelSliceRole,
+  CouplingGroup,
+  CouplingOptions,
+} from './types';
 
 /** A constant tensor slice recorded during propagation (whole axis: `value.atoms.length × span = dims[axis]`). */
 export interface Site {
@@ -139,16 +145,29 @@ export function analyzeChannels(graph: Graph, options: CouplingOptions = {}): Ch
     const opset = opsetOf(graph, node.domain);
     const key = channelRuleKey(node.opType, node.domain);
     const rule: ChannelRule =
-      options.rules?.[key] ?? options.rules?.[node.opType] ?? registeredChannelRule(node.opType, node.domain) ?? builtinChannelRule(node) ?? 'blocking';
+      options.rules?.[key] ??
+      options.rules?.[node.opType] ??
+      registeredChannelRule(node.opType, node.domain) ??
+      builtinChannelRule(node) ??
+      'blocking';
 
-    const addSite = (tensor: string, axis: number, value: ChannelValue, role: ChannelSliceRole, user: Node = node): boolean => {
+    const addSite = (
+      tensor: string,
+      axis: number,
+      value: ChannelValue,
+      role: ChannelSliceRole,
+      user: Node = node,
+    ): boolean => {
       const c = constants.get(tensor);
       if (!c) {
         blockAtoms(value.atoms, `${label}: '${tensor}' is not a constant`);
         return false;
       }
       if (!c.sliceable) {
-        blockAtoms(value.atoms, `${label}: constant '${tensor}' is stored as a list attribute that cannot be sliced`);
+        blockAtoms(
+          value.atoms,
+          `${label}: constant '${tensor}' is stored as a list attribute that cannot be sliced`,
+        );
         return false;
       }
       const dims = c.tensor.dims;
@@ -159,7 +178,10 @@ export function analyzeChannels(graph: Graph, options: CouplingOptions = {}): Ch
       const n = value.atoms.length;
       if (value.span.value === 0 && n > 0 && dims[axis] % n === 0) value.span.value = dims[axis] / n;
       if (dims[axis] !== n * value.span.value) {
-        blockAtoms(value.atoms, `${label}: '${tensor}' has ${dims[axis]} elements on axis ${axis} but the channels need ${n}×${value.span.value}`);
+        blockAtoms(
+          value.atoms,
+          `${label}: '${tensor}' has ${dims[axis]} elements on axis ${axis} but the channels need ${n}×${value.span.value}`,
+        );
         return false;
       }
       sites.push({ tensor: c.base, reader: node, user, axis, role, value });
@@ -181,9 +203,16 @@ export function analyzeChannels(graph: Graph, options: CouplingOptions = {}): Ch
       const rank = base.tensor.dims.length;
       let axis = dq.attributes.axis?.type === 'int' ? dq.attributes.axis.value : 1;
       if (axis < 0) axis += rank;
-      const perAxis = scale.tensor.dims.length === 1 && scale.tensor.dims[0] > 1 && scale.tensor.dims[0] === base.tensor.dims[axis];
+      const perAxis =
+        scale.tensor.dims.length === 1 &&
+        scale.tensor.dims[0] > 1 &&
+        scale.tensor.dims[0] === base.tensor.dims[axis];
       const zeroPoint = dq.inputs[2] || undefined;
-      return { name: base.base, tensor: base.tensor, dequantize: { node: dq, scale: dq.inputs[1], zeroPoint, axis, perAxis } };
+      return {
+        name: base.base,
+        tensor: base.tensor,
+        dequantize: { node: dq, scale: dq.inputs[1], zeroPoint, axis, perAxis },
+      };
     };
 
     const ctx: ChannelRuleContext = {
@@ -214,7 +243,12 @@ export function analyzeChannels(graph: Graph, options: CouplingOptions = {}): Ch
         return { atoms, axis, rank, span: { value: 1 } };
       },
       view: (value, axis, rank, span) => ({ atoms: value.atoms, axis, rank, span: span ?? value.span }),
-      sliceOf: (value, start, count) => ({ atoms: value.atoms.subarray(start, start + count), axis: value.axis, rank: value.rank, span: value.span }),
+      sliceOf: (value, start, count) => ({
+        atoms: value.atoms.subarray(start, start + count),
+        axis: value.axis,
+        rank: value.rank,
+        span: value.span,
+      }),
       concat: (parts, axis, rank, span) => {
         const total = parts.reduce((n, p) => n + p.atoms.length, 0);
         const atoms = new Int32Array(total);
@@ -234,7 +268,11 @@ export function analyzeChannels(graph: Graph, options: CouplingOptions = {}): Ch
         if (a.atoms === b.atoms) return;
         const sa = a.span.value;
         const sb = b.span.value;
-        if (a.atoms.length !== b.atoms.length || (sa !== 0 && sb !== 0 && sa !== sb) || (sa === 0) !== (sb === 0)) {
+        if (
+          a.atoms.length !== b.atoms.length ||
+          (sa !== 0 && sb !== 0 && sa !== sb) ||
+          (sa === 0) !== (sb === 0)
+        ) {
           const why = `${label}: cannot couple ${a.atoms.length} channels with ${b.atoms.length}${sa !== sb ? ` (elements per channel ${sa} vs ${sb})` : ''}`;
           blockAtoms(a.atoms, why);
           blockAtoms(b.atoms, why);
@@ -248,12 +286,19 @@ export function analyzeChannels(graph: Graph, options: CouplingOptions = {}): Ch
         if (!name) return;
         values.set(name, value);
         if (index.outputs.has(name)) blockAtoms(value.atoms, `${label}: output '${name}' is a graph output`);
-        if (subgraphNames.has(name)) blockAtoms(value.atoms, `${label}: output '${name}' is read inside a subgraph`);
+        if (subgraphNames.has(name))
+          blockAtoms(value.atoms, `${label}: output '${name}' is read inside a subgraph`);
         const known = shapes.get(name);
         if (known && value.span.value !== 0) {
           const d = known[value.axis];
-          if (known.length !== value.rank || (typeof d === 'number' && d !== value.atoms.length * value.span.value)) {
-            blockAtoms(value.atoms, `${label}: output '${name}' has shape [${known.join(', ')}], which does not match ${value.atoms.length} channels on axis ${value.axis}`);
+          if (
+            known.length !== value.rank ||
+            (typeof d === 'number' && d !== value.atoms.length * value.span.value)
+          ) {
+            blockAtoms(
+              value.atoms,
+              `${label}: output '${name}' has shape [${known.join(', ')}], which does not match ${value.atoms.length} channels on axis ${value.axis}`,
+            );
           }
         }
       },
@@ -292,7 +337,11 @@ export function analyzeChannels(graph: Graph, options: CouplingOptions = {}): Ch
     if (rule === 'blocking') {
       for (let i = 0; i < node.inputs.length; i++) {
         const v = ctx.input(i);
-        if (v) blockAtoms(v.atoms, `${label}: ${node.domain ? `${node.domain}:` : ''}${node.opType} does not propagate channels (no channel rule)`);
+        if (v)
+          blockAtoms(
+            v.atoms,
+            `${label}: ${node.domain ? `${node.domain}:` : ''}${node.opType} does not propagate channels (no channel rule)`,
+          );
       }
       return;
     }
@@ -309,7 +358,17 @@ export function analyzeChannels(graph: Graph, options: CouplingOptions = {}): Ch
   });
 
   checkSharedConstants(graph, index, sites, constants, (atoms, why) => blockAtoms(atoms, why), union);
-  const groups = buildGroups(graph, values, sites, productions, atomProduction, atomChannel, find, blocked, reasons);
+  const groups = buildGroups(
+    graph,
+    values,
+    sites,
+    productions,
+    atomProduction,
+    atomChannel,
+    find,
+    blocked,
+    reasons,
+  );
   return { graph, index, constants, values, sites, edits, rootOf: find, groups };
 }
 
@@ -342,7 +401,8 @@ function checkSharedConstants(
       if (graphOutputs.has(name)) escapes = `constant '${tensor}' is a graph output`;
       if (subgraphNames.has(name)) escapes = `constant '${tensor}' is read inside a subgraph`;
       for (const u of index.consumers.get(name) ?? []) {
-        if (u.opType === 'Identity' && constants.get(u.outputs[0] ?? '')?.base === tensor) visit(u.outputs[0]);
+        if (u.opType === 'Identity' && constants.get(u.outputs[0] ?? '')?.base === tensor)
+          visit(u.outputs[0]);
         else users.add(u);
       }
     };
@@ -362,7 +422,8 @@ function checkSharedConstants(
           ? `constant '${tensor}' is also read by ${missing.map((u) => nodeLabel(u, index.position.get(u))).join(', ')}, which does not follow its channels`
           : undefined);
       if (why) {
-        for (const s of axisSites) block(s.value.atoms, `${nodeLabel(s.reader, index.position.get(s.reader))}: ${why}`);
+        for (const s of axisSites)
+          block(s.value.atoms, `${nodeLabel(s.reader, index.position.get(s.reader))}: ${why}`);
         continue;
       }
       const first = axisSites[0].value;
@@ -396,7 +457,10 @@ export function unaryRule(ctx: ChannelRuleContext): void {
  * channel count on the channel axis are sliced (`param`); untracked operands must broadcast (size 1)
  * on the channel axis.
  */
-export function elementwiseRule(ctx: ChannelRuleContext, role: ChannelSliceRole = 'param'): ChannelValue | undefined {
+export function elementwiseRule(
+  ctx: ChannelRuleContext,
+  role: ChannelSliceRole = 'param',
+): ChannelValue | undefined {
   const node = ctx.node;
   const tracked: { i: number; v: ChannelValue }[] = [];
   for (let i = 0; i < node.inputs.length; i++) {
@@ -441,7 +505,10 @@ export function elementwiseRule(ctx: ChannelRuleContext, role: ChannelSliceRole 
       ctx.addSlice(i, localAxis, first, role);
       continue;
     }
-    ctx.block(first, `input ${i} ('${name}') ${c ? 'has' : 'may have'} ${d ?? 'unknown'} elements on the channel axis and is not tracked`);
+    ctx.block(
+      first,
+      `input ${i} ('${name}') ${c ? 'has' : 'may have'} ${d ?? 'unknown'} elements on the channel axis and is not tracked`,
+    );
   }
   const out = ctx.view(first, axis, outRank);
   for (let i = 0; i < node.outputs.length; i++) ctx.setOutput(i, out);
@@ -573,14 +640,26 @@ function buildGroups(
         if (s.role === 'input') addNode(consumers, label);
         addNode(nodes, label);
         // A constant shared by several readers (coupled above) is listed once.
-        if (slices.some((x) => x.tensor === s.tensor && x.axis === s.axis && x.offset === p0[k] * span)) continue;
-        slices.push({ tensor: s.tensor, node: label, axis: s.axis, offset: p0[k] * span, length: L, stride: span, role: s.role });
+        if (slices.some((x) => x.tensor === s.tensor && x.axis === s.axis && x.offset === p0[k] * span))
+          continue;
+        slices.push({
+          tensor: s.tensor,
+          node: label,
+          axis: s.axis,
+          offset: p0[k] * span,
+          length: L,
+          stride: span,
+          role: s.role,
+        });
       }
     }
     const firstAtom = minAtom[r0];
     const prod = productions[atomProduction[firstAtom]];
     const producerNode = prod.node!;
-    let base = producerNode.name && nameCount.get(producerNode.name) === 1 ? producerNode.name : prod.output || labelOf(producerNode, prod.nodeIndex);
+    let base =
+      producerNode.name && nameCount.get(producerNode.name) === 1
+        ? producerNode.name
+        : prod.output || labelOf(producerNode, prod.nodeIndex);
     const start = atomChannel[firstAtom];
     if (!(start === 0 && L === prod.count)) base = `${base}[${start}:${start + L}]`;
     let id = base;
@@ -588,7 +667,8 @@ function buildGroups(
     usedIds.add(id);
 
     const why = [...reasonSet].map((i) => reasons[i]);
-    if (!slices.some((s) => s.role === 'output')) why.push(`no weight produces the channels of ${labelOf(producerNode, prod.nodeIndex)}`);
+    if (!slices.some((s) => s.role === 'output'))
+      why.push(`no weight produces the channels of ${labelOf(producerNode, prod.nodeIndex)}`);
     const group: CouplingGroup = {
       id,
       channels: L,
@@ -601,7 +681,9 @@ function buildGroups(
       minChannels: 1,
     };
     if (why.length) {
-      group.reason = why.slice(0, MAX_REASONS).join('; ') + (why.length > MAX_REASONS ? `; and ${why.length - MAX_REASONS} more` : '');
+      group.reason =
+        why.slice(0, MAX_REASONS).join('; ') +
+        (why.length > MAX_REASONS ? `; and ${why.length - MAX_REASONS} more` : '');
     }
     result.push({ group, roots: run });
   }

@@ -7,7 +7,12 @@ import { vggBnGraph } from './test-graphs';
 
 describe('channelVectors / readGroupWeights', () => {
   it('splits a slice into per-channel vectors (row-major over the other axes, stride blocks)', () => {
-    const t = createTensor('w', DataType.FLOAT, [2, 6], Float32Array.from({ length: 12 }, (_, i) => i));
+    const t = createTensor(
+      'w',
+      DataType.FLOAT,
+      [2, 6],
+      Float32Array.from({ length: 12 }, (_, i) => i),
+    );
     // axis 1, channels of 2 consecutive features starting at element 2
     const v = channelVectors(t, { axis: 1, offset: 2, length: 2, stride: 2 });
     expect(v.map((x) => Array.from(x))).toEqual([

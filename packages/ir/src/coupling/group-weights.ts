@@ -19,7 +19,10 @@ export interface GroupWeightSlice {
  * // weight [4, 2, 3, 3], output channels: four vectors of 18 values
  * channelVectors(weight, { axis: 0, offset: 0, length: 4, stride: 1 }).map((v) => v.length); // [18, 18, 18, 18]
  */
-export function channelVectors(tensor: Tensor, slice: Pick<ChannelSlice, 'axis' | 'offset' | 'length' | 'stride'>): Float32Array[] {
+export function channelVectors(
+  tensor: Tensor,
+  slice: Pick<ChannelSlice, 'axis' | 'offset' | 'length' | 'stride'>,
+): Float32Array[] {
   const { axis, offset, length, stride } = slice;
   const dims = tensor.dims;
   if (axis < 0 || axis >= dims.length || offset < 0 || offset + length * stride > dims[axis]) {
@@ -66,10 +69,14 @@ export function readGroupWeights(graph: GraphBody, group: CouplingGroup): GroupW
   return group.slices.map((slice) => {
     const c = constants.get(slice.tensor);
     if (!c) {
-      throw new MetacompressError(ErrorCodes.MODEL_INVALID, `group tensor '${slice.tensor}' is not a constant of this graph`, {
-        group: group.id,
-        node: slice.node,
-      });
+      throw new MetacompressError(
+        ErrorCodes.MODEL_INVALID,
+        `group tensor '${slice.tensor}' is not a constant of this graph`,
+        {
+          group: group.id,
+          node: slice.node,
+        },
+      );
     }
     return { slice, channels: channelVectors(c.tensor, slice) };
   });

@@ -10,7 +10,11 @@ export const DYNAMIC = 'dynamic' as const;
  * Integers from constant input `input` (when the node has it) or else from attribute `attr`.
  * Returns undefined when neither is given, `DYNAMIC` when the input is not a constant.
  */
-export function intsFrom(ctx: ChannelRuleContext, input: number, attr?: string): number[] | undefined | typeof DYNAMIC {
+export function intsFrom(
+  ctx: ChannelRuleContext,
+  input: number,
+  attr?: string,
+): number[] | undefined | typeof DYNAMIC {
   const name = input >= 0 ? ctx.node.inputs[input] : undefined;
   if (name) {
     const c = ctx.constant(input);
@@ -26,7 +30,11 @@ export function intsFrom(ctx: ChannelRuleContext, input: number, attr?: string):
 }
 
 /** Floats from a constant input or attribute (see {@link intsFrom}). */
-export function floatsFrom(ctx: ChannelRuleContext, input: number, attr?: string): number[] | undefined | typeof DYNAMIC {
+export function floatsFrom(
+  ctx: ChannelRuleContext,
+  input: number,
+  attr?: string,
+): number[] | undefined | typeof DYNAMIC {
   const name = input >= 0 ? ctx.node.inputs[input] : undefined;
   if (name) {
     const c = ctx.constant(input);

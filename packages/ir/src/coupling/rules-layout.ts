@@ -1,5 +1,14 @@
 import type { ChannelRuleContext, ChannelValue, SpanRef } from './channel-rule';
-import { DYNAMIC, floatsFrom, int64Tensor, intAttr, intsFrom, normAxis, productOf, widthOf } from './rule-helpers';
+import {
+  DYNAMIC,
+  floatsFrom,
+  int64Tensor,
+  intAttr,
+  intsFrom,
+  normAxis,
+  productOf,
+  widthOf,
+} from './rule-helpers';
 
 /** Flatten: provable only when the channel axis is the first flattened axis (e.g. [N,C,H,W] at axis 1). */
 export function flattenRule(ctx: ChannelRuleContext): void {
@@ -34,7 +43,15 @@ export function reshapeRule(ctx: ChannelRuleContext): void {
     // pruned tensor by itself: accept [batch, -1] of an [N, C, ...] input.
     const known = ctx.knownElements(1);
     const n0 = ctx.shape(0)?.[0];
-    if (known && known.length === 2 && known[1] === -1 && x.axis === 1 && x.span.value === 1 && known[0] !== null && known[0] === n0) {
+    if (
+      known &&
+      known.length === 2 &&
+      known[1] === -1 &&
+      x.axis === 1 &&
+      x.span.value === 1 &&
+      known[0] !== null &&
+      known[0] === n0
+    ) {
       const shape = ctx.shape(0);
       const span = x.rank === 2 ? 1 : shape && shape.length === x.rank ? (productOf(shape.slice(2)) ?? 0) : 0;
       ctx.setOutput(0, ctx.view(x, 1, 2, x.rank === 2 ? x.span : { value: span }));
@@ -58,7 +75,8 @@ export function reshapeRule(ctx: ChannelRuleContext): void {
   if (target.length === 2 && x.axis === 1 && x.span.value === 1 && x.rank >= 2) {
     const [t0, t1] = target;
     const n0 = inShape?.[0];
-    const batchKept = (t0 === 0 && !allowZero) || (t0 === -1 && t1 > 0) || (typeof n0 === 'number' && t0 === n0 && t0 > 0);
+    const batchKept =
+      (t0 === 0 && !allowZero) || (t0 === -1 && t1 > 0) || (typeof n0 === 'number' && t0 === n0 && t0 > 0);
     if (batchKept && (t1 === -1 || t1 > 0)) {
       let span = 0;
       if (x.rank === 2) span = 1;
@@ -81,7 +99,11 @@ export function reshapeRule(ctx: ChannelRuleContext): void {
     for (let k = 0; k <= x.axis && ok; k++) {
       const t = target[k];
       if (k === x.axis) ok = t === c || (t === 0 && !allowZero);
-      else ok = (t === 0 && !allowZero) || (t === -1 && k === 0 && minusOnes === 1) || (typeof inShape[k] === 'number' && t === inShape[k]);
+      else
+        ok =
+          (t === 0 && !allowZero) ||
+          (t === -1 && k === 0 && minusOnes === 1) ||
+          (typeof inShape[k] === 'number' && t === inShape[k]);
     }
     if (ok) {
       const out = ctx.view(x, x.axis, target.length);
@@ -98,7 +120,10 @@ export function transposeRule(ctx: ChannelRuleContext): void {
   const x = ctx.input(0);
   if (!x) return;
   const a = ctx.node.attributes.perm;
-  const perm = a?.type === 'ints' ? a.value.map((p) => normAxis(p, x.rank)) : Array.from({ length: x.rank }, (_, i) => x.rank - 1 - i);
+  const perm =
+    a?.type === 'ints'
+      ? a.value.map((p) => normAxis(p, x.rank))
+      : Array.from({ length: x.rank }, (_, i) => x.rank - 1 - i);
   const out = perm.indexOf(x.axis);
   if (perm.length !== x.rank || out < 0) {
     ctx.block(x, `perm [${perm.join(', ')}] does not fit rank ${x.rank}`);
@@ -119,7 +144,8 @@ export function squeezeRule(ctx: ChannelRuleContext): void {
   if (axes === DYNAMIC) return ctx.block(x, 'Squeeze axes are computed');
   if (!axes) {
     const shape = ctx.shape(0);
-    if (!shape || shape.length !== x.rank || shape.some((d) => typeof d !== 'number')) return ctx.block(x, 'Squeeze without axes on a tensor of unknown shape');
+    if (!shape || shape.length !== x.rank || shape.some((d) => typeof d !== 'number'))
+      return ctx.block(x, 'Squeeze without axes on a tensor of unknown shape');
     axes = shape.flatMap((d, i) => (d === 1 ? [i] : []));
   }
   const norm = axes.map((a) => normAxis(a, x.rank));
@@ -167,7 +193,8 @@ export function concatRule(ctx: ChannelRuleContext): void {
   const axis = normAxis(intAttr(ctx, 'axis', 0), rank);
   if (tracked.every((t) => t.v.axis === axis)) {
     const span = first.span.value;
-    if (span === 0 || tracked.some((t) => t.v.span.value !== span)) return blockAll('inputs with different elements per channel');
+    if (span === 0 || tracked.some((t) => t.v.span.value !== span))
+      return blockAll('inputs with different elements per channel');
     const parts: ChannelValue[] = [];
     for (let i = 0; i < node.inputs.length; i++) {
       const name = node.inputs[i];
@@ -178,14 +205,17 @@ export function concatRule(ctx: ChannelRuleContext): void {
         continue;
       }
       const d = ctx.shape(i)?.[axis];
-      if (typeof d !== 'number' || d % span !== 0) return blockAll(`input ${i} ('${name}') has an unknown size on the concat axis`);
-      if (d > 0) parts.push(ctx.opaque(d / span, axis, rank, `${ctx.label}: Concat input '${name}' is not tracked`));
+      if (typeof d !== 'number' || d % span !== 0)
+        return blockAll(`input ${i} ('${name}') has an unknown size on the concat axis`);
+      if (d > 0)
+        parts.push(ctx.opaque(d / span, axis, rank, `${ctx.label}: Concat input '${name}' is not tracked`));
     }
     const spanRef: SpanRef = span === 1 ? { value: 1 } : first.span;
     ctx.setOutput(0, ctx.concat(parts, axis, rank, spanRef));
     return;
   }
-  if (tracked.some((t) => t.v.axis === axis)) return blockAll('inputs carry channels on the concat axis and on another axis');
+  if (tracked.some((t) => t.v.axis === axis))
+    return blockAll('inputs carry channels on the concat axis and on another axis');
   for (const t of tracked.slice(1)) {
     if (t.v.axis !== first.axis) {
       ctx.block(first, 'inputs carry channels on different axes');
@@ -197,7 +227,8 @@ export function concatRule(ctx: ChannelRuleContext): void {
     if (!name || ctx.input(i)) continue;
     const shape = ctx.shape(i);
     const d = shape?.[first.axis];
-    if (ctx.constant(i) && d === widthOf(first) && shape?.length === rank) ctx.addSlice(i, first.axis, first, 'param');
+    if (ctx.constant(i) && d === widthOf(first) && shape?.length === rank)
+      ctx.addSlice(i, first.axis, first, 'param');
     else ctx.block(first, `input ${i} ('${name}') is not tracked but must match the channel axis`);
   }
   ctx.setOutput(0, first);
@@ -277,7 +308,8 @@ export function sliceRule(ctx: ChannelRuleContext): void {
 export function padRule(ctx: ChannelRuleContext): void {
   const x = ctx.input(0);
   if (!x) return;
-  const pads = ctx.opset >= 11 ? intsFrom(ctx, 1) : intsFrom(ctx, -1, ctx.node.attributes.pads ? 'pads' : 'paddings');
+  const pads =
+    ctx.opset >= 11 ? intsFrom(ctx, 1) : intsFrom(ctx, -1, ctx.node.attributes.pads ? 'pads' : 'paddings');
   const axes = ctx.opset >= 18 ? intsFrom(ctx, 3) : undefined;
   if (!pads || pads === DYNAMIC || axes === DYNAMIC) return ctx.block(x, 'Pad amounts are computed');
   const axisList = axes ? axes.map((a) => normAxis(a, x.rank)) : Array.from({ length: x.rank }, (_, i) => i);
@@ -294,14 +326,17 @@ export function resizeRule(ctx: ChannelRuleContext): void {
   const { node } = ctx;
   if (node.attributes.axes) return ctx.block(x, 'Resize with an axes attribute is not supported');
   if (node.opType === 'Upsample' || ctx.opset < 11) {
-    const scales = node.opType === 'Upsample' && ctx.opset < 9 ? floatsFrom(ctx, -1, 'scales') : floatsFrom(ctx, 1);
-    if (!scales || scales === DYNAMIC || scales[x.axis] !== 1) return ctx.block(x, 'the channel axis may be scaled');
+    const scales =
+      node.opType === 'Upsample' && ctx.opset < 9 ? floatsFrom(ctx, -1, 'scales') : floatsFrom(ctx, 1);
+    if (!scales || scales === DYNAMIC || scales[x.axis] !== 1)
+      return ctx.block(x, 'the channel axis may be scaled');
     return ctx.setOutput(0, x);
   }
   const sizes = node.inputs[3] ? intsFrom(ctx, 3) : undefined;
   if (sizes === DYNAMIC) return ctx.block(x, 'Resize sizes are computed');
   if (sizes && sizes.length > 0) {
-    if (sizes.length !== x.rank || sizes[x.axis] !== widthOf(x)) return ctx.block(x, 'Resize sizes change the channel axis');
+    if (sizes.length !== x.rank || sizes[x.axis] !== widthOf(x))
+      return ctx.block(x, 'Resize sizes change the channel axis');
     ctx.onRemove((e) => {
       const next = [...sizes];
       next[x.axis] = e.keptWidth(x);
@@ -310,7 +345,8 @@ export function resizeRule(ctx: ChannelRuleContext): void {
     return ctx.setOutput(0, x);
   }
   const scales = floatsFrom(ctx, 2);
-  if (!scales || scales === DYNAMIC || scales[x.axis] !== 1) return ctx.block(x, 'the channel axis may be scaled');
+  if (!scales || scales === DYNAMIC || scales[x.axis] !== 1)
+    return ctx.block(x, 'the channel axis may be scaled');
   ctx.setOutput(0, x);
 }
 
@@ -340,6 +376,7 @@ export function tileRule(ctx: ChannelRuleContext): void {
   const x = ctx.input(0);
   if (!x) return;
   const repeats = intsFrom(ctx, 1);
-  if (!repeats || repeats === DYNAMIC || repeats[x.axis] !== 1) return ctx.block(x, 'Tile may repeat the channel axis');
+  if (!repeats || repeats === DYNAMIC || repeats[x.axis] !== 1)
+    return ctx.block(x, 'Tile may repeat the channel axis');
   ctx.setOutput(0, x);
 }

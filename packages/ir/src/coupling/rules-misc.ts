@@ -6,10 +6,12 @@ export function normRule(ctx: ChannelRuleContext): void {
   const x = ctx.input(0);
   if (!x) return;
   const { node } = ctx;
-  if (x.axis !== 1) return ctx.block(x, `${node.opType} normalizes axis 1 but the channels are on axis ${x.axis}`);
+  if (x.axis !== 1)
+    return ctx.block(x, `${node.opType} normalizes axis 1 but the channels are on axis ${x.axis}`);
   const params = node.opType === 'BatchNormalization' ? 4 : 2;
   for (let i = 1; i <= params; i++) ctx.addSlice(i, 0, x, 'bn');
-  for (let i = 1; i < node.outputs.length; i++) if (node.outputs[i]) ctx.block(x, `${node.opType} training outputs are used`);
+  for (let i = 1; i < node.outputs.length; i++)
+    if (node.outputs[i]) ctx.block(x, `${node.opType} training outputs are used`);
   ctx.setOutput(0, x);
 }
 
@@ -19,7 +21,8 @@ export function layerNormRule(ctx: ChannelRuleContext): void {
   if (!x) return;
   const { node } = ctx;
   const axis = normAxis(intAttr(ctx, 'axis', -1), x.rank);
-  for (let i = 1; i < node.outputs.length; i++) if (node.outputs[i]) ctx.block(x, 'LayerNormalization statistics outputs are used');
+  for (let i = 1; i < node.outputs.length; i++)
+    if (node.outputs[i]) ctx.block(x, 'LayerNormalization statistics outputs are used');
   if (x.axis >= axis) {
     for (const i of [1, 2]) {
       if (!node.inputs[i]) continue;
@@ -40,7 +43,8 @@ export function poolRule(ctx: ChannelRuleContext): void {
   const x = ctx.input(0);
   if (!x) return;
   const { node } = ctx;
-  if (x.axis !== 1 || x.span.value !== 1) return ctx.block(x, `${node.opType} expects the channels on axis 1`);
+  if (x.axis !== 1 || x.span.value !== 1)
+    return ctx.block(x, `${node.opType} expects the channels on axis 1`);
   if (node.outputs[1]) ctx.block(x, `${node.opType} indices output depends on the channel count`);
   ctx.setOutput(0, x);
 }
@@ -72,7 +76,11 @@ export function reduceRule(ctx: ChannelRuleContext): void {
   const keep = intAttr(ctx, 'keepdims', 1) === 1;
   let axes: number[] | undefined | typeof DYNAMIC;
   if (node.opType === 'ArgMax' || node.opType === 'ArgMin') axes = [intAttr(ctx, 'axis', 0)];
-  else axes = ctx.opset >= (REDUCE_AXES_INPUT_SINCE[node.opType] ?? 18) ? intsFrom(ctx, 1) : intsFrom(ctx, -1, 'axes');
+  else
+    axes =
+      ctx.opset >= (REDUCE_AXES_INPUT_SINCE[node.opType] ?? 18)
+        ? intsFrom(ctx, 1)
+        : intsFrom(ctx, -1, 'axes');
   if (axes === DYNAMIC) return ctx.block(x, 'reduction axes are computed');
   if (!axes || axes.length === 0) {
     if (intAttr(ctx, 'noop_with_empty_axes', 0) === 1) ctx.setOutput(0, x);

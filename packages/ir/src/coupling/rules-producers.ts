@@ -22,7 +22,10 @@ export function convRule(ctx: ChannelRuleContext): void {
   const rank = dims.length;
   const group = intAttr(ctx, 'group', 1);
   if (x && (x.axis !== 1 || x.rank !== rank || x.span.value !== 1)) {
-    ctx.block(x, `input channels must be on axis 1 of a rank-${rank} tensor (found axis ${x.axis} of rank ${x.rank})`);
+    ctx.block(
+      x,
+      `input channels must be on axis 1 of a rank-${rank} tensor (found axis ${x.axis} of rank ${x.rank})`,
+    );
     x = undefined;
   }
   if (group === 1) {
@@ -88,7 +91,8 @@ export function gemmRule(ctx: ChannelRuleContext): void {
     }
   }
   if (a) {
-    if (transA || a.axis !== 1 || a.rank !== 2) ctx.block(a, 'Gemm reads channels only on axis 1 of A with transA=0');
+    if (transA || a.axis !== 1 || a.rank !== 2)
+      ctx.block(a, 'Gemm reads channels only on axis 1 of A with transA=0');
     else ctx.addWeightSlice(1, transB ? 1 : 0, a, 'input');
   }
   ctx.setOutput(0, out);
@@ -112,7 +116,8 @@ export function matMulRule(ctx: ChannelRuleContext): void {
   const out = ctx.produce(b.tensor.dims[1], outRank - 1, outRank);
   ctx.addWeightSlice(1, 1, out, 'output');
   if (a) {
-    if (a.axis !== a.rank - 1) ctx.block(a, `MatMul contracts the last axis but the channels are on axis ${a.axis} of ${a.rank}`);
+    if (a.axis !== a.rank - 1)
+      ctx.block(a, `MatMul contracts the last axis but the channels are on axis ${a.axis} of ${a.rank}`);
     else ctx.addWeightSlice(1, 0, a, 'input');
   }
   ctx.setOutput(0, out);

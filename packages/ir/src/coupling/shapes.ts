@@ -28,10 +28,15 @@ export function knownFacts(graph: Graph, options: CouplingOptions): KnownFacts {
   declared(graph.valueInfo, shapes);
   declared(graph.outputs, shapes);
   declared(graph.inputs, shapes);
-  let inferred: ReadonlyMap<string, { shape?: readonly Dim[]; value?: readonly number[]; symbolic?: readonly Dim[] }> | undefined = options.shapes;
+  let inferred:
+    | ReadonlyMap<string, { shape?: readonly Dim[]; value?: readonly number[]; symbolic?: readonly Dim[] }>
+    | undefined = options.shapes;
   if (!inferred) {
     try {
-      inferred = inferShapes(graph, { inputShapes: options.inputShapes as Record<string, readonly Dim[]> | undefined, batchSize: options.batchSize });
+      inferred = inferShapes(graph, {
+        inputShapes: options.inputShapes as Record<string, readonly Dim[]> | undefined,
+        batchSize: options.batchSize,
+      });
     } catch {
       inferred = undefined;
     }

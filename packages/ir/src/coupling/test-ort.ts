@@ -10,7 +10,12 @@ interface OrtTensorLike {
   data: Float32Array;
 }
 interface Ort {
-  InferenceSession: { create(bytes: Uint8Array): Promise<{ run(feeds: Record<string, unknown>): Promise<Record<string, OrtTensorLike>>; release?(): Promise<void> }> };
+  InferenceSession: {
+    create(bytes: Uint8Array): Promise<{
+      run(feeds: Record<string, unknown>): Promise<Record<string, OrtTensorLike>>;
+      release?(): Promise<void>;
+    }>;
+  };
   Tensor: new (type: string, data: Float32Array, dims: readonly number[]) => unknown;
   env: { wasm: { numThreads: number }; logLevel: string };
 }
@@ -28,7 +33,10 @@ function load(): Ort {
 }
 
 /** Runs `graph` on float32 feeds and returns every graph output. */
-export async function runOrt(graph: Graph, feeds: Record<string, { dims: readonly number[]; data: Float32Array }>): Promise<Record<string, OrtTensorLike>> {
+export async function runOrt(
+  graph: Graph,
+  feeds: Record<string, { dims: readonly number[]; data: Float32Array }>,
+): Promise<Record<string, OrtTensorLike>> {
   const o = load();
   const session = await o.InferenceSession.create(encodeOnnx(graph));
   const inputs: Record<string, unknown> = {};
@@ -39,7 +47,10 @@ export async function runOrt(graph: Graph, feeds: Record<string, { dims: readonl
 }
 
 /** Deterministic input data in [-1, 1). */
-export function testInput(dims: readonly number[], seed = 7): { dims: readonly number[]; data: Float32Array } {
+export function testInput(
+  dims: readonly number[],
+  seed = 7,
+): { dims: readonly number[]; data: Float32Array } {
   const n = dims.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
   let s = seed >>> 0;

@@ -79,7 +79,10 @@ export interface CouplingGroup {
 }
 
 /** Shapes (and small known contents) of values, by name — what `inferShapes` returns. */
-export type KnownShapes = ReadonlyMap<string, { shape?: readonly Dim[]; value?: readonly number[]; symbolic?: readonly Dim[] }>;
+export type KnownShapes = ReadonlyMap<
+  string,
+  { shape?: readonly Dim[]; value?: readonly number[]; symbolic?: readonly Dim[] }
+>;
 
 /**
  * Options of {@link analyzeCoupling} and {@link removeChannels}.

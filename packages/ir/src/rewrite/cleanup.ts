@@ -10,7 +10,10 @@ export function dropUnused(graph: Graph, candidates: Iterable<string>): Graph {
   if (pending.size === 0) return graph;
   let nodes = graph.nodes;
   let initializers = graph.initializers;
-  const keepNames = new Set<string>([...graph.outputs.map((o) => o.name), ...graph.inputs.map((i) => i.name)]);
+  const keepNames = new Set<string>([
+    ...graph.outputs.map((o) => o.name),
+    ...graph.inputs.map((i) => i.name),
+  ]);
   const subgraphUses = new Set<string>();
   const visit = (body: { nodes: readonly Node[]; outputs: readonly { name: string }[] }): void => {
     for (const n of body.nodes) {
@@ -28,13 +31,15 @@ export function dropUnused(graph: Graph, candidates: Iterable<string>): Graph {
       else if (a.type === 'graphs') a.value.forEach(visit);
     }
   }
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     const used = new Set<string>();
     for (const n of nodes) for (const i of n.inputs) if (i) used.add(i);
-    const dead = (name: string): boolean => pending.has(name) && !used.has(name) && !keepNames.has(name) && !subgraphUses.has(name);
+    const dead = (name: string): boolean =>
+      pending.has(name) && !used.has(name) && !keepNames.has(name) && !subgraphUses.has(name);
     const nextNodes = nodes.filter((n) => {
-      const removable = (n.opType === 'Identity' || n.opType === 'Constant') && n.outputs.length === 1 && dead(n.outputs[0]);
+      const removable =
+        (n.opType === 'Identity' || n.opType === 'Constant') && n.outputs.length === 1 && dead(n.outputs[0]);
       if (removable) for (const i of n.inputs) if (i) pending.add(i);
       return !removable;
     });
@@ -54,5 +59,10 @@ export function dropUnused(graph: Graph, candidates: Iterable<string>): Graph {
   for (const t of initializers) alive.add(t.name);
   for (const i of graph.inputs) alive.add(i.name);
   const valueInfo = graph.valueInfo.filter((v) => alive.has(v.name));
-  return { ...graph, nodes, initializers, valueInfo: valueInfo.length === graph.valueInfo.length ? graph.valueInfo : valueInfo };
+  return {
+    ...graph,
+    nodes,
+    initializers,
+    valueInfo: valueInfo.length === graph.valueInfo.length ? graph.valueInfo : valueInfo,
+  };
 }

@@ -46,11 +46,33 @@ describe('foldBatchNorm', () => {
   it('folds into Gemm (alpha, beta, transB=0, a [1, N] bias) and into ConvTranspose with groups', async () => {
     const g = new TestGraph();
     const x = g.input('input', ['N', 4, 5, 5]);
-    const ct = g.op('ConvTranspose', [x, g.init('ct.weight', [4, 3, 2, 2]), g.init('ct.bias', [6])], { kernel_shape: [2, 2], strides: [2, 2], group: 2 }, 'ct');
+    const ct = g.op(
+      'ConvTranspose',
+      [x, g.init('ct.weight', [4, 3, 2, 2]), g.init('ct.bias', [6])],
+      { kernel_shape: [2, 2], strides: [2, 2], group: 2 },
+      'ct',
+    );
     const b1 = g.relu(g.bn(ct, 6, 'bn_ct'));
     const flat = g.op('Flatten', [b1], { axis: 1 }, 'flat');
-    const fc = g.op('Gemm', [flat, g.init('fc.weight', [600, 7]), g.init('fc.bias', [1, 7])], { alpha: 0.5, beta: 1.5 }, 'fc');
-    g.node('BatchNormalization', [fc, g.init('s', [7], (i) => 1 + i / 7), g.init('b', [7]), g.init('m', [7]), g.init('v', [7], (i) => 0.5 + i / 10)], { epsilon: 1e-3 }, 'bn_fc', ['out']);
+    const fc = g.op(
+      'Gemm',
+      [flat, g.init('fc.weight', [600, 7]), g.init('fc.bias', [1, 7])],
+      { alpha: 0.5, beta: 1.5 },
+      'fc',
+    );
+    g.node(
+      'BatchNormalization',
+      [
+        fc,
+        g.init('s', [7], (i) => 1 + i / 7),
+        g.init('b', [7]),
+        g.init('m', [7]),
+        g.init('v', [7], (i) => 0.5 + i / 10),
+      ],
+      { epsilon: 1e-3 },
+      'bn_fc',
+      ['out'],
+    );
     g.output('out', ['N', 7]);
     const graph = g.build();
     const folded = foldBatchNorm(graph);

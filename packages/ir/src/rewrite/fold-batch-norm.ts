@@ -42,17 +42,33 @@ export function foldBatchNorm(graph: Graph): Graph {
   const candidates = new Set<string>();
   const dropInfo = new Set<string>();
 
-  const floatConst = (name: string | undefined): { tensor: Tensor; base: string; values: Float32Array } | undefined => {
+  const floatConst = (
+    name: string | undefined,
+  ): { tensor: Tensor; base: string; values: Float32Array } | undefined => {
     if (!name) return undefined;
     const c = constants.get(name);
     if (!c || c.tensor.dataType !== DataType.FLOAT || !c.tensor.raw) return undefined;
     return { tensor: c.tensor, base: c.base, values: toFloat32(c.tensor) };
   };
   /** Writes a rewritten constant: in place when only `user` reads it, else under a fresh name. */
-  const store = (name: string | undefined, base: string | undefined, user: Node, dims: readonly number[], values: Float32Array, fallback: string): string => {
+  const store = (
+    name: string | undefined,
+    base: string | undefined,
+    user: Node,
+    dims: readonly number[],
+    values: Float32Array,
+    fallback: string,
+  ): string => {
     const users = name ? (index.consumers.get(name) ?? []) : [];
     const direct = name !== undefined && name === base && graph.initializers.some((t) => t.name === name);
-    if (name && direct && users.length === 1 && users[0] === user && !index.outputs.has(name) && !newTensors.has(name)) {
+    if (
+      name &&
+      direct &&
+      users.length === 1 &&
+      users[0] === user &&
+      !index.outputs.has(name) &&
+      !newTensors.has(name)
+    ) {
       newTensors.set(name, createTensor(name, DataType.FLOAT, dims, values));
       return name;
     }
@@ -140,13 +156,21 @@ export function foldBatchNorm(graph: Graph): Graph {
       const b = biasName ? floatConst(biasName) : undefined;
       if (biasName && (!b || b.values.length !== c)) continue;
       const values = new Float32Array(c);
-      for (let o = 0; o < c; o++) values[o] = ((b ? b.values[o] : 0) - mean.values[o]) * s[o] + beta.values[o];
+      for (let o = 0; o < c; o++)
+        values[o] = ((b ? b.values[o] : 0) - mean.values[o]) * s[o] + beta.values[o];
       newBias = { dims: [c], values };
     }
 
     const fallback = producer.name || bn.outputs[0];
     const wName = store(producer.inputs[1], w.base, producer, dims, newW, `${fallback}_weight`);
-    const bName = store(biasName, biasName ? floatConst(biasName)?.base : undefined, producer, newBias.dims, newBias.values, `${fallback}_bias`);
+    const bName = store(
+      biasName,
+      biasName ? floatConst(biasName)?.base : undefined,
+      producer,
+      newBias.dims,
+      newBias.values,
+      `${fallback}_bias`,
+    );
     const inputs = [...producer.inputs];
     while (inputs.length < 3) inputs.push('');
     inputs[1] = wName;

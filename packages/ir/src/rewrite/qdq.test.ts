@@ -37,15 +37,27 @@ describe('insertQdq / stripQdq', () => {
     const graph = deepFreeze(mlpGraph());
     const q = insertQdq(graph, mlpSpecs(graph));
     expect(q.nodes.map((n) => n.opType)).toEqual([
-      'QuantizeLinear', 'DequantizeLinear', 'DequantizeLinear', 'Gemm', 'Relu',
-      'QuantizeLinear', 'DequantizeLinear', 'DequantizeLinear', 'Gemm', 'Relu', 'Gemm',
+      'QuantizeLinear',
+      'DequantizeLinear',
+      'DequantizeLinear',
+      'Gemm',
+      'Relu',
+      'QuantizeLinear',
+      'DequantizeLinear',
+      'DequantizeLinear',
+      'Gemm',
+      'Relu',
+      'Gemm',
     ]);
     const fc1 = q.nodes.find((n) => n.name === 'fc1')!;
     expect(fc1.inputs).toEqual(['input_dequantized', 'fc1.weight', 'fc1.bias']);
     const wq = q.initializers.find((t) => t.name === 'fc1.weight_quantized')!;
     expect(wq.dataType).toBe(DataType.INT8);
     expect(q.initializers.some((t) => t.name === 'fc1.weight')).toBe(false);
-    expect(q.nodes.find((n) => n.outputs[0] === 'fc1.weight')!.attributes.axis).toEqual({ type: 'int', value: 0 });
+    expect(q.nodes.find((n) => n.outputs[0] === 'fc1.weight')!.attributes.axis).toEqual({
+      type: 'int',
+      value: 0,
+    });
     const x = testInput([4, 20]);
     const [a, b] = await Promise.all([runOrt(q, { input: x }), runOrt(graph, { input: x })]);
     let err = 0;
@@ -68,7 +80,8 @@ describe('insertQdq / stripQdq', () => {
     const scales = specs[2].scale as number[];
     const w0 = toFloat32(graph.initializers.find((t) => t.name === 'fc1.weight')!);
     const w1 = toFloat32(back.initializers.find((t) => t.name === 'fc1.weight')!);
-    for (let i = 0; i < w0.length; i++) expect(Math.abs(w0[i] - w1[i])).toBeLessThanOrEqual(scales[Math.floor(i / 20)] / 2 + 1e-7);
+    for (let i = 0; i < w0.length; i++)
+      expect(Math.abs(w0[i] - w1[i])).toBeLessThanOrEqual(scales[Math.floor(i / 20)] / 2 + 1e-7);
     expect(stripQdq(graph)).toBe(graph);
   });
 
@@ -81,7 +94,10 @@ describe('insertQdq / stripQdq', () => {
   });
 
   it('raises the opset for per-axis scales, and refuses when an op changed meaning in between', () => {
-    const graph = { ...mlpGraph(), model: { ...mlpGraph().model, irVersion: 6, opsetImports: [{ domain: '', version: 11 }] } };
+    const graph = {
+      ...mlpGraph(),
+      model: { ...mlpGraph().model, irVersion: 6, opsetImports: [{ domain: '', version: 11 }] },
+    };
     const q = insertQdq(graph, [{ tensor: 'fc1.weight', scale: rowScales(graph, 'fc1.weight'), axis: 0 }]);
     expect(q.model.opsetImports).toEqual([{ domain: '', version: 13 }]);
     expect(q.model.irVersion).toBe(7);
@@ -114,7 +130,12 @@ describe('insertQdq / stripQdq', () => {
     for (const [spec, message] of bad) {
       expect(() => insertQdq(graph, [spec])).toThrow(message);
     }
-    expect(() => insertQdq(graph, [{ tensor: 'input', scale: 1 }, { tensor: 'input', scale: 2 }])).toThrow('listed twice');
+    expect(() =>
+      insertQdq(graph, [
+        { tensor: 'input', scale: 1 },
+        { tensor: 'input', scale: 2 },
+      ]),
+    ).toThrow('listed twice');
   });
 
   it('a quantized MLP (per-channel DQ weights) is still analyzed and pruned, and runs', async () => {

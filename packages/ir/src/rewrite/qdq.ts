@@ -46,9 +46,33 @@ const RANGE = { int8: [-128, 127], uint8: [0, 255] } as const;
 
 /** Ops whose inputs/attributes changed between an opset and 13, with the version that changed them. */
 const CHANGED_BY: Record<string, number> = {
-  Split: 13, Squeeze: 13, Unsqueeze: 13, ReduceSum: 13, Softmax: 13, LogSoftmax: 13, Hardmax: 13, Pad: 11, Resize: 11,
-  Clip: 11, Slice: 10, TopK: 10, Dropout: 12, Upsample: 10, BatchNormalization: 9, Scatter: 11, Gemm: 9, Flatten: 9,
-  Add: 7, Sub: 7, Mul: 7, Div: 7, Pow: 7, Concat: 4, Reshape: 5, Cast: 6, MaxPool: 8,
+  Split: 13,
+  Squeeze: 13,
+  Unsqueeze: 13,
+  ReduceSum: 13,
+  Softmax: 13,
+  LogSoftmax: 13,
+  Hardmax: 13,
+  Pad: 11,
+  Resize: 11,
+  Clip: 11,
+  Slice: 10,
+  TopK: 10,
+  Dropout: 12,
+  Upsample: 10,
+  BatchNormalization: 9,
+  Scatter: 11,
+  Gemm: 9,
+  Flatten: 9,
+  Add: 7,
+  Sub: 7,
+  Mul: 7,
+  Div: 7,
+  Pow: 7,
+  Concat: 4,
+  Reshape: 5,
+  Cast: 6,
+  MaxPool: 8,
 };
 
 function defaultOpset(graph: Graph): number {
@@ -70,15 +94,21 @@ function withOpset(graph: Graph, needed: number): Graph {
       );
     }
   }
-  const opsetImports: OpsetImport[] = graph.model.opsetImports.some((o) => o.domain === '' || o.domain === 'ai.onnx')
-    ? graph.model.opsetImports.map((o) => (o.domain === '' || o.domain === 'ai.onnx' ? { ...o, version: needed } : o))
+  const opsetImports: OpsetImport[] = graph.model.opsetImports.some(
+    (o) => o.domain === '' || o.domain === 'ai.onnx',
+  )
+    ? graph.model.opsetImports.map((o) =>
+        o.domain === '' || o.domain === 'ai.onnx' ? { ...o, version: needed } : o,
+      )
     : [...graph.model.opsetImports, { domain: '', version: needed }];
   const irVersion = Math.max(graph.model.irVersion, needed >= 13 ? 7 : 5);
   return { ...graph, model: { ...graph.model, opsetImports, irVersion } };
 }
 
 function fail(message: string, spec: QdqSpec, field = 'tensor'): never {
-  throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, message, { field: `qdq['${spec.tensor}'].${field}` });
+  throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, message, {
+    field: `qdq['${spec.tensor}'].${field}`,
+  });
 }
 
 /**
@@ -100,7 +130,10 @@ export function insertQdq(graph: Graph, specs: readonly QdqSpec[], options: Inse
   const seen = new Set<string>();
   let needed = 10;
   for (const spec of specs) {
-    if (!spec || typeof spec.tensor !== 'string') throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'each Q/DQ spec needs a tensor name', { field: 'qdq' });
+    if (!spec || typeof spec.tensor !== 'string')
+      throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'each Q/DQ spec needs a tensor name', {
+        field: 'qdq',
+      });
     if (seen.has(spec.tensor)) fail(`tensor '${spec.tensor}' is listed twice`, spec);
     seen.add(spec.tensor);
     if (Array.isArray(spec.scale)) needed = 13;
@@ -143,14 +176,23 @@ export function insertQdq(graph: Graph, specs: readonly QdqSpec[], options: Inse
     const exists = c0 !== undefined || graphInputs.has(name) || index.producer.has(name);
     if (!exists) fail(`no tensor '${name}' in the graph`, spec);
     const kind = spec.dataType ?? 'int8';
-    if (kind !== 'int8' && kind !== 'uint8') fail(`dataType must be 'int8' or 'uint8', got '${String(kind)}'`, spec, 'dataType');
+    if (kind !== 'int8' && kind !== 'uint8')
+      fail(`dataType must be 'int8' or 'uint8', got '${String(kind)}'`, spec, 'dataType');
     const [lo, hi] = RANGE[kind];
     const perAxis = Array.isArray(spec.scale);
     const scales: number[] = perAxis ? [...(spec.scale as number[])] : [spec.scale as number];
-    if (scales.length === 0 || scales.some((s) => !(typeof s === 'number' && Number.isFinite(s) && s > 0))) fail('scales must be finite positive numbers', spec, 'scale');
-    const zp = spec.zeroPoint === undefined ? new Array<number>(scales.length).fill(0) : Array.isArray(spec.zeroPoint) ? [...spec.zeroPoint] : [spec.zeroPoint as number];
-    if (zp.length !== scales.length) fail(`${zp.length} zero points for ${scales.length} scales`, spec, 'zeroPoint');
-    if (zp.some((z) => !Number.isInteger(z) || z < lo || z > hi)) fail(`zero points must be integers in [${lo}, ${hi}]`, spec, 'zeroPoint');
+    if (scales.length === 0 || scales.some((s) => !(typeof s === 'number' && Number.isFinite(s) && s > 0)))
+      fail('scales must be finite positive numbers', spec, 'scale');
+    const zp =
+      spec.zeroPoint === undefined
+        ? new Array<number>(scales.length).fill(0)
+        : Array.isArray(spec.zeroPoint)
+          ? [...spec.zeroPoint]
+          : [spec.zeroPoint as number];
+    if (zp.length !== scales.length)
+      fail(`${zp.length} zero points for ${scales.length} scales`, spec, 'zeroPoint');
+    if (zp.some((z) => !Number.isInteger(z) || z < lo || z > hi))
+      fail(`zero points must be integers in [${lo}, ${hi}]`, spec, 'zeroPoint');
     let axis: number | undefined;
     if (perAxis) {
       if (spec.axis === undefined) fail('a per-axis scale needs an axis', spec, 'axis');
@@ -160,21 +202,29 @@ export function insertQdq(graph: Graph, specs: readonly QdqSpec[], options: Inse
         if (axis < 0) axis += rank;
         if (axis < 0 || axis >= rank) fail(`axis ${spec.axis} is outside rank ${rank}`, spec, 'axis');
         const d = dimOf(name, axis);
-        if (d !== undefined && d !== scales.length) fail(`${scales.length} scales for ${d} elements on axis ${axis}`, spec, 'scale');
+        if (d !== undefined && d !== scales.length)
+          fail(`${scales.length} scales for ${d} elements on axis ${axis}`, spec, 'scale');
       } else if (axis < 0) fail(`negative axis ${axis} on a tensor of unknown rank`, spec, 'axis');
     }
     const qType = kind === 'int8' ? DataType.INT8 : DataType.UINT8;
     const scaleName = names.allocate(`${name}_scale`);
     const zpName = names.allocate(`${name}_zero_point`);
     const pdims = perAxis ? [scales.length] : [];
-    newInits.push(createTensor(scaleName, DataType.FLOAT, pdims, scales), createTensor(zpName, qType, pdims, zp));
+    newInits.push(
+      createTensor(scaleName, DataType.FLOAT, pdims, scales),
+      createTensor(zpName, qType, pdims, zp),
+    );
     const attrs: Node['attributes'] = perAxis ? { axis: { type: 'int', value: axis! } } : {};
     const users = index.consumers.get(name) ?? [];
     const firstUser = users.length ? Math.min(...users.map((u) => index.position.get(u)!)) : g.nodes.length;
 
     if (isConstant && weightsMode === 'dq') {
       const c = constants.get(name)!;
-      if (c.tensor.dataType !== DataType.FLOAT && c.tensor.dataType !== DataType.FLOAT16 && c.tensor.dataType !== DataType.DOUBLE) {
+      if (
+        c.tensor.dataType !== DataType.FLOAT &&
+        c.tensor.dataType !== DataType.FLOAT16 &&
+        c.tensor.dataType !== DataType.DOUBLE
+      ) {
         fail(`constant '${name}' is ${dataTypeName(c.tensor.dataType)}, not a float tensor`, spec);
       }
       const values = toFloat32(c.tensor);
@@ -192,7 +242,16 @@ export function insertQdq(graph: Graph, specs: readonly QdqSpec[], options: Inse
       replacedConstants.add(name);
       inserts.push({
         before: firstUser,
-        nodes: [{ name: names.allocate(`${name}_DequantizeLinear`), opType: 'DequantizeLinear', domain: '', inputs: [qName, scaleName, zpName], outputs: [name], attributes: attrs }],
+        nodes: [
+          {
+            name: names.allocate(`${name}_DequantizeLinear`),
+            opType: 'DequantizeLinear',
+            domain: '',
+            inputs: [qName, scaleName, zpName],
+            outputs: [name],
+            attributes: attrs,
+          },
+        ],
       });
       continue;
     }
@@ -201,8 +260,22 @@ export function insertQdq(graph: Graph, specs: readonly QdqSpec[], options: Inse
     inserts.push({
       before: firstUser,
       nodes: [
-        { name: names.allocate(`${name}_QuantizeLinear`), opType: 'QuantizeLinear', domain: '', inputs: [name, scaleName, zpName], outputs: [qOut], attributes: attrs },
-        { name: names.allocate(`${name}_DequantizeLinear`), opType: 'DequantizeLinear', domain: '', inputs: [qOut, scaleName, zpName], outputs: [dqOut], attributes: attrs },
+        {
+          name: names.allocate(`${name}_QuantizeLinear`),
+          opType: 'QuantizeLinear',
+          domain: '',
+          inputs: [name, scaleName, zpName],
+          outputs: [qOut],
+          attributes: attrs,
+        },
+        {
+          name: names.allocate(`${name}_DequantizeLinear`),
+          opType: 'DequantizeLinear',
+          domain: '',
+          inputs: [qOut, scaleName, zpName],
+          outputs: [dqOut],
+          attributes: attrs,
+        },
       ],
     });
     rewire.set(name, dqOut);
@@ -210,13 +283,17 @@ export function insertQdq(graph: Graph, specs: readonly QdqSpec[], options: Inse
 
   const nodes: Node[] = [];
   const byPosition = new Map<number, Node[]>();
-  for (const ins of inserts) byPosition.set(ins.before, [...(byPosition.get(ins.before) ?? []), ...ins.nodes]);
-  const constantNodeOutputs = new Set([...replacedConstants].filter((n) => !g.initializers.some((t) => t.name === n)));
+  for (const ins of inserts)
+    byPosition.set(ins.before, [...(byPosition.get(ins.before) ?? []), ...ins.nodes]);
+  const constantNodeOutputs = new Set(
+    [...replacedConstants].filter((n) => !g.initializers.some((t) => t.name === n)),
+  );
   g.nodes.forEach((n, i) => {
     for (const q of byPosition.get(i) ?? []) nodes.push(q);
     // A Constant node replaced by its quantized form is dropped.
     if (n.opType === 'Constant' && constantNodeOutputs.has(n.outputs[0])) return;
-    if (rewire.size && n.inputs.some((x) => rewire.has(x))) nodes.push({ ...n, inputs: n.inputs.map((x) => rewire.get(x) ?? x) });
+    if (rewire.size && n.inputs.some((x) => rewire.has(x)))
+      nodes.push({ ...n, inputs: n.inputs.map((x) => rewire.get(x) ?? x) });
     else nodes.push(n);
   });
   for (const q of byPosition.get(g.nodes.length) ?? []) nodes.push(q);
@@ -258,7 +335,15 @@ export function stripQdq(graph: Graph): Graph {
     const scale = constants.get(dq.inputs[1]);
     if (isPair(q)) {
       const x = q.inputs[0];
-      if (index.outputs.has(out)) identities.set(dq, { name: dq.name, opType: 'Identity', domain: '', inputs: [x], outputs: [out], attributes: {} });
+      if (index.outputs.has(out))
+        identities.set(dq, {
+          name: dq.name,
+          opType: 'Identity',
+          domain: '',
+          inputs: [x],
+          outputs: [out],
+          attributes: {},
+        });
       else {
         removed.add(dq);
         rewire.set(out, x);
@@ -291,7 +376,10 @@ export function stripQdq(graph: Graph): Graph {
       const ch = perAxis ? Math.floor(i / inner) % sv.length : 0;
       values[i] = (Number(qv[i]) - (zv ? Number(zv[ch]) : 0)) * sv[ch];
     }
-    const floatType = scale.tensor.dataType === DataType.FLOAT16 || scale.tensor.dataType === DataType.BFLOAT16 ? scale.tensor.dataType : DataType.FLOAT;
+    const floatType =
+      scale.tensor.dataType === DataType.FLOAT16 || scale.tensor.dataType === DataType.BFLOAT16
+        ? scale.tensor.dataType
+        : DataType.FLOAT;
     newInits.push(createTensor(out, floatType, dims, values));
     removed.add(dq);
     dq.inputs.forEach((i) => i && candidates.add(i));
@@ -305,7 +393,9 @@ export function stripQdq(graph: Graph): Graph {
   const nodes = graph.nodes
     .filter((n) => !removed.has(n))
     .map((n) => identities.get(n) ?? n)
-    .map((n) => (n.inputs.some((x) => rewire.has(x)) ? { ...n, inputs: n.inputs.map((x) => (x ? resolve(x) : x)) } : n));
+    .map((n) =>
+      n.inputs.some((x) => rewire.has(x)) ? { ...n, inputs: n.inputs.map((x) => (x ? resolve(x) : x)) } : n,
+    );
   const dropped = new Set<string>();
   for (const n of removed) for (const o of n.outputs) dropped.add(o);
   const out: Graph = {

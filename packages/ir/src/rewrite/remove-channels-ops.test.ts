@@ -21,7 +21,12 @@ function zooGraph(): Graph {
   const a1 = g.op('Pad', [a, g.ints('pads', [0, 0, 1, 1, 0, 0, 1, 1])], {}, 'pad');
   const a2 = g.op('Resize', [a1, '', '', g.ints('sizes', [2, 8, 20, 20])], { mode: 'nearest' }, 'resize');
   const a3 = g.op('AveragePool', [a2], { kernel_shape: [2, 2], strides: [2, 2] }, 'avg');
-  const a4 = g.op('Slice', [a3, g.ints('starts', [1]), g.ints('ends', [9]), g.ints('axes', [2])], {}, 'slice');
+  const a4 = g.op(
+    'Slice',
+    [a3, g.ints('starts', [1]), g.ints('ends', [9]), g.ints('axes', [2])],
+    {},
+    'slice',
+  );
   const s = g.op('GlobalAveragePool', [a4], {}, 'se_gap');
   const s1 = g.relu(g.conv(s, 8, 2, 'se_down', { k: 1 }), 'se_relu');
   const s2 = g.op('Sigmoid', [g.conv(s1, 2, 8, 'se_up', { k: 1 })], {}, 'se_gate');
@@ -31,9 +36,19 @@ function zooGraph(): Graph {
   const b2 = g.op('Unsqueeze', [b1, g.ints('ax2', [2])], {}, 'unsq');
   const b3 = g.op('Squeeze', [b2, 'ax2'], {}, 'sq');
   const b4 = g.op('Transpose', [b3], { perm: [0, 2, 3, 1] }, 'to_nhwc');
-  const b5 = g.op('LayerNormalization', [b4, g.init('ln.scale', [6]), g.init('ln.bias', [6])], { axis: -1 }, 'ln');
+  const b5 = g.op(
+    'LayerNormalization',
+    [b4, g.init('ln.scale', [6]), g.init('ln.bias', [6])],
+    { axis: -1 },
+    'ln',
+  );
   const b6 = g.op('Transpose', [b5], { perm: [0, 3, 1, 2] }, 'to_nchw');
-  const c = g.op('ConvTranspose', [b6, g.init('ct.weight', [6, 4, 2, 2]), g.init('ct.bias', [4])], { kernel_shape: [2, 2], strides: [2, 2] }, 'ct');
+  const c = g.op(
+    'ConvTranspose',
+    [b6, g.init('ct.weight', [6, 4, 2, 2]), g.init('ct.bias', [4])],
+    { kernel_shape: [2, 2], strides: [2, 2] },
+    'ct',
+  );
   const c1 = g.op('Expand', [c, g.ints('expand_to', [2, 4, 16, 20])], {}, 'expand');
   const c2 = g.op('Tile', [c1, g.ints('repeats', [1, 1, 1, 2])], {}, 'tile');
   const c3 = g.op('ReduceMean', [c2], { axes: [3], keepdims: 0 }, 'mean_w');
@@ -59,11 +74,21 @@ function zeroRemovedInputs(graph: Graph, groups: CouplingGroup[], keep: Map<stri
       for (let i = 0; i < s.axis; i++) outer *= t.dims[i];
       for (let j = 0; j < g.channels; j++) {
         if (kept.includes(j)) continue;
-        for (let o = 0; o < outer; o++) data.fill(0, (o * t.dims[s.axis] + s.offset + j * s.stride) * inner, (o * t.dims[s.axis] + s.offset + (j + 1) * s.stride) * inner);
+        for (let o = 0; o < outer; o++)
+          data.fill(
+            0,
+            (o * t.dims[s.axis] + s.offset + j * s.stride) * inner,
+            (o * t.dims[s.axis] + s.offset + (j + 1) * s.stride) * inner,
+          );
       }
     }
   }
-  return { ...graph, initializers: graph.initializers.map((t) => (edits.has(t.name) ? withFloat32(t, t.dims, edits.get(t.name)!) : t)) };
+  return {
+    ...graph,
+    initializers: graph.initializers.map((t) =>
+      edits.has(t.name) ? withFloat32(t, t.dims, edits.get(t.name)!) : t,
+    ),
+  };
 }
 
 describe('removeChannels through layout, normalization and gating ops', () => {
@@ -90,7 +115,11 @@ describe('removeChannels through layout, normalization and gating ops', () => {
       'ct.weight:input',
     ]);
     const ct = groups[3];
-    expect(ct.slices.map((s) => `${s.tensor}@${s.axis}x${s.stride}:${s.role}`)).toEqual(['ct.weight@1x1:output', 'ct.bias@0x1:bias', 'fc.weight@0x16:input']);
+    expect(ct.slices.map((s) => `${s.tensor}@${s.axis}x${s.stride}:${s.role}`)).toEqual([
+      'ct.weight@1x1:output',
+      'ct.bias@0x1:bias',
+      'fc.weight@0x16:input',
+    ]);
   });
 
   it('halving every group runs in onnxruntime-web; without the LayerNorm group it equals the zero-masked original', async () => {
@@ -100,17 +129,25 @@ describe('removeChannels through layout, normalization and gating ops', () => {
     const all = new Map(groups.filter((g) => g.prunable).map((g) => [g.id, odd(g.channels)]));
     const input = testInput([2, 3, 8, 8]);
     const pruned = removeChannels(graph, all);
-    const sizes = collectConstants(pruned).get(pruned.nodes.find((n) => n.name === 'resize')!.inputs[3])!.tensor;
+    const sizes = collectConstants(pruned).get(
+      pruned.nodes.find((n) => n.name === 'resize')!.inputs[3],
+    )!.tensor;
     expect(Array.from(toFloat32(sizes))).toEqual([2, 4, 20, 20]);
-    const expandTo = collectConstants(pruned).get(pruned.nodes.find((n) => n.name === 'expand')!.inputs[1])!.tensor;
+    const expandTo = collectConstants(pruned).get(
+      pruned.nodes.find((n) => n.name === 'expand')!.inputs[1],
+    )!.tensor;
     expect(Array.from(toFloat32(expandTo))).toEqual([2, 2, 16, 20]);
     expect((await runOrt(pruned, { input })).logits.dims).toEqual([2, 5]);
 
     // LayerNormalization over channels changes with the channel count; the others are exact.
     const keep = new Map([...all].filter(([id]) => id !== 'convB'));
-    const [got, want] = await Promise.all([runOrt(removeChannels(graph, keep), { input }), runOrt(zeroRemovedInputs(graph, groups, keep), { input })]);
+    const [got, want] = await Promise.all([
+      runOrt(removeChannels(graph, keep), { input }),
+      runOrt(zeroRemovedInputs(graph, groups, keep), { input }),
+    ]);
     let diff = 0;
-    for (let i = 0; i < got.logits.data.length; i++) diff = Math.max(diff, Math.abs(got.logits.data[i] - want.logits.data[i]));
+    for (let i = 0; i < got.logits.data.length; i++)
+      diff = Math.max(diff, Math.abs(got.logits.data[i] - want.logits.data[i]));
     expect(diff).toBeLessThan(1e-4);
   });
 

@@ -14,7 +14,10 @@ import { toFloat32, withFloat32 } from '../tensor';
 import { removeChannels } from './remove-channels';
 
 /** Keeps the first half (rounded up) of every prunable group, or a given pattern. */
-function halfKeep(groups: CouplingGroup[], pick: (c: number) => number[] = (c) => [...Array(Math.ceil(c / 2)).keys()]): Map<string, number[]> {
+function halfKeep(
+  groups: CouplingGroup[],
+  pick: (c: number) => number[] = (c) => [...Array(Math.ceil(c / 2)).keys()],
+): Map<string, number[]> {
   return new Map(groups.filter((g) => g.prunable).map((g) => [g.id, pick(g.channels)]));
 }
 
@@ -48,7 +51,12 @@ function zeroRemovedInputs(graph: Graph, groups: CouplingGroup[], keep: Map<stri
       }
     }
   }
-  return { ...graph, initializers: graph.initializers.map((t) => (edits.has(t.name) ? withFloat32(t, t.dims, edits.get(t.name)!) : t)) };
+  return {
+    ...graph,
+    initializers: graph.initializers.map((t) =>
+      edits.has(t.name) ? withFloat32(t, t.dims, edits.get(t.name)!) : t,
+    ),
+  };
 }
 
 function maxDiff(a: Float32Array, b: Float32Array): number {
@@ -75,11 +83,19 @@ describe('removeChannels', () => {
         const pruned = removeChannels(graph, keep);
         const after = analyzeCoupling(pruned);
         // Same groups, each with the kept number of channels.
-        expect(after.map((g) => [g.id, g.channels])).toEqual(groups.map((g) => [g.id, keep.get(g.id)?.length ?? g.channels]));
+        expect(after.map((g) => [g.id, g.channels])).toEqual(
+          groups.map((g) => [g.id, keep.get(g.id)?.length ?? g.channels]),
+        );
         const input = testInput(shape);
-        const [got, want] = await Promise.all([runOrt(pruned, { input }), runOrt(zeroRemovedInputs(graph, groups, keep), { input })]);
+        const [got, want] = await Promise.all([
+          runOrt(pruned, { input }),
+          runOrt(zeroRemovedInputs(graph, groups, keep), { input }),
+        ]);
         const out = graph.outputs[0].name;
-        expect(got[out].dims).toEqual([shape[0], graph.outputs[0].type?.kind === 'tensor' ? graph.outputs[0].type.shape![1] : -1]);
+        expect(got[out].dims).toEqual([
+          shape[0],
+          graph.outputs[0].type?.kind === 'tensor' ? graph.outputs[0].type.shape![1] : -1,
+        ]);
         expect(maxDiff(got[out].data, want[out].data)).toBeLessThan(1e-4);
       }
     });
@@ -99,13 +115,20 @@ describe('removeChannels', () => {
     const bn = (c: number) => 4 * c;
     // stage1 8→4, b1_conv1 8→4, b2_conv1 16→8, stage2 16→8; 8×8 input, stride 2 in block 2
     const params =
-      4 * 3 * 9 + bn(4) + // stem
-      4 * 4 * 9 + bn(4) + // b1_conv1
-      4 * 4 * 9 + bn(4) + // b1_conv2
-      8 * 4 * 9 + bn(8) + // b2_conv1
-      8 * 8 * 9 + bn(8) + // b2_conv2
-      8 * 4 + bn(8) + // b2_down 1×1
-      10 * 8 + 10; // fc
+      4 * 3 * 9 +
+      bn(4) + // stem
+      4 * 4 * 9 +
+      bn(4) + // b1_conv1
+      4 * 4 * 9 +
+      bn(4) + // b1_conv2
+      8 * 4 * 9 +
+      bn(8) + // b2_conv1
+      8 * 8 * 9 +
+      bn(8) + // b2_conv2
+      8 * 4 +
+      bn(8) + // b2_down 1×1
+      10 * 8 +
+      10; // fc
     const macs = 4 * 64 * 27 + 4 * 64 * 36 + 4 * 64 * 36 + 8 * 16 * 36 + 8 * 16 * 72 + 8 * 16 * 4 + 10 * 8;
     expect(cost.params).toBe(params);
     expect(cost.macs).toBe(macs);
@@ -114,14 +137,18 @@ describe('removeChannels', () => {
   it('VGG-BN and MobileNetV2-style: params and MACs after halving match a hand count', () => {
     const vgg = vggBnGraph();
     const v = costOf(removeChannels(vgg, halfKeep(analyzeCoupling(vgg))), { batchSize: 1 });
-    expect(v.params).toBe(4 * 27 + 4 + 16 + (4 * 36 + 4) + 16 + (8 * 36 + 8) + 32 + (16 * 32 + 16) + (10 * 16 + 10));
+    expect(v.params).toBe(
+      4 * 27 + 4 + 16 + (4 * 36 + 4) + 16 + (8 * 36 + 8) + 32 + (16 * 32 + 16) + (10 * 16 + 10),
+    );
     expect(v.macs).toBe(4 * 64 * 27 + 4 * 64 * 36 + 8 * 16 * 36 + 16 * 32 + 10 * 16);
 
     const mb = mobilenetV2Graph();
     const m = costOf(removeChannels(mb, halfKeep(analyzeCoupling(mb))), { batchSize: 1 });
     const convParams = 4 * 27 + 12 * 4 + 12 * 9 + 4 * 12 + 8 * 4;
     const bnParams = 4 * (4 + 12 + 12 + 4 + 8);
-    const convCost = m.nodes.filter((n) => ['Conv', 'Gemm', 'BatchNormalization'].includes(n.opType)).reduce((a, n) => a + n.params, 0);
+    const convCost = m.nodes
+      .filter((n) => ['Conv', 'Gemm', 'BatchNormalization'].includes(n.opType))
+      .reduce((a, n) => a + n.params, 0);
     expect(convCost).toBe(convParams + bnParams + (10 * 8 + 10));
     expect(m.macs).toBe(4 * 64 * 27 + 12 * 64 * 4 + 12 * 64 * 9 + 4 * 64 * 12 + 8 * 64 * 4 + 10 * 8);
   });
@@ -143,7 +170,10 @@ describe('removeChannels', () => {
     const flat = g.op('Reshape', [sum, g.ints('target', [2, 64])], {}, 'flat');
     g.node('Gemm', [flat, g.init('fc.weight', [3, 64])], { transB: 1 }, 'fc', ['out']);
     g.output('out', [2, 3]);
-    const graph: Graph = { ...g.build(), valueInfo: [{ name: 'sum_out', type: { kind: 'tensor', elemType: 1, shape: [2, 4, 4, 4] } }] };
+    const graph: Graph = {
+      ...g.build(),
+      valueInfo: [{ name: 'sum_out', type: { kind: 'tensor', elemType: 1, shape: [2, 4, 4, 4] } }],
+    };
     const groups = analyzeCoupling(graph);
     expect(groups.map((x) => [x.id, x.prunable])).toEqual([
       ['convA[0:4]', true],
@@ -191,7 +221,12 @@ describe('removeChannels', () => {
     const w2 = w(graph, 'fc2.weight');
     const n2 = w(out, 'fc2.weight');
     expect(n2.dims).toEqual([12, 3]);
-    for (let r = 0; r < 12; r++) expect([n2.v[r * 3], n2.v[r * 3 + 1], n2.v[r * 3 + 2]]).toEqual([w2.v[r * 16 + 2], w2.v[r * 16 + 5], w2.v[r * 16 + 11]]);
+    for (let r = 0; r < 12; r++)
+      expect([n2.v[r * 3], n2.v[r * 3 + 1], n2.v[r * 3 + 2]]).toEqual([
+        w2.v[r * 16 + 2],
+        w2.v[r * 16 + 5],
+        w2.v[r * 16 + 11],
+      ]);
     expect(Array.from(w(out, 'fc1.bias').v)).toEqual([2, 5, 11].map((i) => w(graph, 'fc1.bias').v[i]));
   });
 
@@ -221,13 +256,18 @@ describe('removeChannels on the trained fixture models (PyTorch exports)', () =>
     it(`${file}: all groups but the logits are prunable; halved, it runs and matches the zero-masked original`, async () => {
       const graph = decodeOnnx(readFileSync(resolve(dir, file)));
       const groups = analyzeCoupling(graph);
-      expect(groups.filter((g) => !g.prunable).map((g) => g.reason)).toEqual([expect.stringContaining('is a graph output')]);
+      expect(groups.filter((g) => !g.prunable).map((g) => g.reason)).toEqual([
+        expect.stringContaining('is a graph output'),
+      ]);
       const keep = halfKeep(groups, odd);
       const pruned = removeChannels(graph, keep);
       const inputShape = file === 'lenet300.onnx' ? [2, 784] : [2, 1, 28, 28];
       const input = testInput(inputShape);
       const name = graph.inputs[0].name;
-      const [got, want] = await Promise.all([runOrt(pruned, { [name]: input }), runOrt(zeroRemovedInputs(graph, groups, keep), { [name]: input })]);
+      const [got, want] = await Promise.all([
+        runOrt(pruned, { [name]: input }),
+        runOrt(zeroRemovedInputs(graph, groups, keep), { [name]: input }),
+      ]);
       const out = graph.outputs[0].name;
       expect(got[out].dims).toEqual([2, 10]);
       expect(maxDiff(got[out].data, want[out].data)).toBeLessThan(1e-3);

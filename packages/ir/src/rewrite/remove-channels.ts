@@ -11,12 +11,15 @@ import { NameAllocator } from './names';
 export type KeepMap = ReadonlyMap<string, readonly number[]> | Readonly<Record<string, readonly number[]>>;
 
 function entriesOf(keep: KeepMap): [string, readonly number[]][] {
-  return keep instanceof Map ? [...keep.entries()] : Object.entries(keep as Record<string, readonly number[]>);
+  return keep instanceof Map
+    ? [...keep.entries()]
+    : Object.entries(keep as Record<string, readonly number[]>);
 }
 
 function withShapeDim(info: ValueInfo, axis: number, rank: number, size: number): ValueInfo {
   const t = info.type;
-  if (t?.kind !== 'tensor' || !t.shape || t.shape.length !== rank || typeof t.shape[axis] !== 'number') return info;
+  if (t?.kind !== 'tensor' || !t.shape || t.shape.length !== rank || typeof t.shape[axis] !== 'number')
+    return info;
   if (t.shape[axis] === size) return info;
   const shape: Dim[] = [...t.shape];
   shape[axis] = size;
@@ -52,11 +55,17 @@ export function removeChannels(graph: Graph, keep: KeepMap, options: CouplingOpt
   for (const [id, indices] of entriesOf(keep)) {
     const entry = byId.get(id);
     if (!entry) {
-      throw new MetacompressError(ErrorCodes.UNKNOWN_GROUP, `no coupling group '${id}' in this graph`, { group: id });
+      throw new MetacompressError(ErrorCodes.UNKNOWN_GROUP, `no coupling group '${id}' in this graph`, {
+        group: id,
+      });
     }
     const { group, roots } = entry;
     if (!Array.isArray(indices) && !(indices instanceof Array)) {
-      throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'channels to keep must be an array of indices', { group: id, field: 'keep' });
+      throw new MetacompressError(
+        ErrorCodes.INVALID_ARGUMENT,
+        'channels to keep must be an array of indices',
+        { group: id, field: 'keep' },
+      );
     }
     for (let i = 0; i < indices.length; i++) {
       const c = indices[i];
@@ -70,13 +79,21 @@ export function removeChannels(graph: Graph, keep: KeepMap, options: CouplingOpt
     }
     if (indices.length === group.channels) continue;
     if (indices.length < group.minChannels) {
-      throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `group keeps ${indices.length} channels, fewer than its minimum ${group.minChannels}`, {
-        group: id,
-        field: 'keep',
-      });
+      throw new MetacompressError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `group keeps ${indices.length} channels, fewer than its minimum ${group.minChannels}`,
+        {
+          group: id,
+          field: 'keep',
+        },
+      );
     }
     if (!group.prunable) {
-      throw new MetacompressError(ErrorCodes.GROUP_UNPRUNABLE, `group cannot be pruned: ${group.reason ?? 'unknown reason'}`, { group: id });
+      throw new MetacompressError(
+        ErrorCodes.GROUP_UNPRUNABLE,
+        `group cannot be pruned: ${group.reason ?? 'unknown reason'}`,
+        { group: id },
+      );
     }
     const kept = new Set(indices);
     roots.forEach((r, j) => {
@@ -96,7 +113,8 @@ export function removeChannels(graph: Graph, keep: KeepMap, options: CouplingOpt
     }
     return k;
   };
-  const touched = (v: ChannelValue | undefined): boolean => v !== undefined && keptPositions(v).length !== v.atoms.length;
+  const touched = (v: ChannelValue | undefined): boolean =>
+    v !== undefined && keptPositions(v).length !== v.atoms.length;
 
   // 1. Constant tensors: kept element indices per axis.
   const tensorEdits = new Map<string, Map<number, Set<number> | undefined>>();
@@ -113,7 +131,12 @@ export function removeChannels(graph: Graph, keep: KeepMap, options: CouplingOpt
   const newTensors = new Map<string, Tensor>();
   for (const [name, axes] of tensorEdits) {
     let t = analysis.constants.get(name)!.tensor;
-    for (const [axis, kept] of axes) t = takeAlongAxis(t, axis, [...kept!].sort((a, b) => a - b));
+    for (const [axis, kept] of axes)
+      t = takeAlongAxis(
+        t,
+        axis,
+        [...kept!].sort((a, b) => a - b),
+      );
     newTensors.set(name, t);
   }
 
@@ -136,7 +159,10 @@ export function removeChannels(graph: Graph, keep: KeepMap, options: CouplingOpt
     if (ci !== undefined) {
       const n = nodes[ci];
       const { name: _n, ...value } = tensor;
-      nodes[ci] = { ...n, attributes: { ...n.attributes, value: { type: 'tensor', value: { ...value, name } } } };
+      nodes[ci] = {
+        ...n,
+        attributes: { ...n.attributes, value: { type: 'tensor', value: { ...value, name } } },
+      };
     }
   };
   for (const [name, t] of newTensors) if (!initializerNames.has(name)) replaceConstant(name, t);
@@ -185,7 +211,8 @@ export function removeChannels(graph: Graph, keep: KeepMap, options: CouplingOpt
   // 3. Declared shapes.
   const dqOutputs = new Map<string, Tensor>();
   for (const n of graph.nodes) {
-    if (n.opType === 'DequantizeLinear' && n.outputs[0] && newTensors.has(n.inputs[0])) dqOutputs.set(n.outputs[0], newTensors.get(n.inputs[0])!);
+    if (n.opType === 'DequantizeLinear' && n.outputs[0] && newTensors.has(n.inputs[0]))
+      dqOutputs.set(n.outputs[0], newTensors.get(n.inputs[0])!);
   }
   const fixInfo = (info: ValueInfo): ValueInfo => {
     const v = analysis.values.get(info.name);

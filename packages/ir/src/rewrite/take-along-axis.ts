@@ -13,16 +13,24 @@ import { packInt4, unpackInt4, type Tensor } from '../tensor';
 export function takeAlongAxis(tensor: Tensor, axis: number, indices: readonly number[]): Tensor {
   const dims = tensor.dims;
   if (axis < 0 || axis >= dims.length) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `tensor '${tensor.name}' of rank ${dims.length} has no axis ${axis}`, {
-      field: `tensor '${tensor.name}'`,
-    });
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `tensor '${tensor.name}' of rank ${dims.length} has no axis ${axis}`,
+      {
+        field: `tensor '${tensor.name}'`,
+      },
+    );
   }
   const d = dims[axis];
   for (const i of indices) {
     if (!Number.isInteger(i) || i < 0 || i >= d) {
-      throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `index ${i} is outside axis ${axis} (size ${d}) of tensor '${tensor.name}'`, {
-        field: `tensor '${tensor.name}'`,
-      });
+      throw new MetacompressError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `index ${i} is outside axis ${axis} (size ${d}) of tensor '${tensor.name}'`,
+        {
+          field: `tensor '${tensor.name}'`,
+        },
+      );
     }
   }
   let outer = 1;
@@ -35,18 +43,27 @@ export function takeAlongAxis(tensor: Tensor, axis: number, indices: readonly nu
   if (tensor.dataType === DataType.STRING) {
     const src = tensor.strings ?? [];
     const out: Uint8Array[] = [];
-    for (let o = 0; o < outer; o++) for (const idx of indices) for (let k = 0; k < inner; k++) out.push(src[(o * d + idx) * inner + k]);
+    for (let o = 0; o < outer; o++)
+      for (const idx of indices) for (let k = 0; k < inner; k++) out.push(src[(o * d + idx) * inner + k]);
     return { ...rest, dims: newDims, strings: out };
   }
   const raw = tensor.raw;
   if (!raw) {
-    throw new MetacompressError(ErrorCodes.MODEL_INVALID, `tensor '${tensor.name}' has no data loaded (external data not read?)`, {
-      field: `tensor '${tensor.name}'`,
-    });
+    throw new MetacompressError(
+      ErrorCodes.MODEL_INVALID,
+      `tensor '${tensor.name}' has no data loaded (external data not read?)`,
+      {
+        field: `tensor '${tensor.name}'`,
+      },
+    );
   }
   const bits = bitsOf(tensor.dataType);
   if (bits === undefined) {
-    throw new MetacompressError(ErrorCodes.UNSUPPORTED_DTYPE, `cannot slice a ${dataTypeName(tensor.dataType)} tensor`, { field: `tensor '${tensor.name}'` });
+    throw new MetacompressError(
+      ErrorCodes.UNSUPPORTED_DTYPE,
+      `cannot slice a ${dataTypeName(tensor.dataType)} tensor`,
+      { field: `tensor '${tensor.name}'` },
+    );
   }
   if (bits === 4) {
     const signed = tensor.dataType === DataType.INT4;
