@@ -15,7 +15,7 @@ import { toTypedArray, type Tensor } from '../tensor';
 import { foldConstants } from './fold-constants';
 
 const ROOT = '/usr/share/libonnx-testdata/data';
-const PICK = /reshape|slice|shape|gather|concat|squeeze|expand|range|constant|split|flatten|size|tile|view|chunk|reduce_sum_|reduce_mean_do|where|cast_FLOAT_to|clip_default|div_example|mul_bcast|sub_bcast|pow_bcast|operator_/i;
+const PICK = /reshape|slice|shape|gather|concat|unsqueeze|expand|range|split|flatten|size|tile|operator_(view|flatten|chunk|index|repeat|concat|non_float)/i;
 const ORT_TYPES: Record<number, string> = {
   [DataType.FLOAT]: 'float32',
   [DataType.DOUBLE]: 'float64',
