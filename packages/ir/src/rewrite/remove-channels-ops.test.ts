@@ -168,4 +168,59 @@ describe('removeChannels through layout, normalization and gating ops', () => {
     const pruned = removeChannels(graph, { convA: [0, 5] });
     expect((await runOrt(pruned, { input: testInput([1, 3, 4, 4]) })).out.dims).toEqual([1, 3]);
   });
+
+  it('Concat (with an untracked graph input in the middle) and Split (opset 11 attribute, opset 18 num_outputs) prune and run', async () => {
+    const input = testInput([2, 3, 6, 6]);
+    // Concat: convA (4) | input (3) | convB (6) -> convC
+    const g = new TestGraph(13);
+    const x = g.input('input', ['N', 3, 6, 6]);
+    const a = g.relu(g.conv(x, 3, 4, 'convA'), 'reluA');
+    const b = g.relu(g.conv(x, 3, 6, 'convB'), 'reluB');
+    const cat = g.op('Concat', [a, x, b], { axis: 1 }, 'cat');
+    g.node('Conv', [cat, g.init('convC.weight', [5, 13, 1, 1])], { kernel_shape: [1, 1] }, 'convC', ['out']);
+    g.output('out', ['N', 5, 6, 6]);
+    const concat = g.build();
+    const groups = analyzeCoupling(concat);
+    const keep = new Map([
+      ['convA', [1, 3]],
+      ['convB', [0, 2, 5]],
+    ]);
+    const pruned = removeChannels(concat, keep);
+    expect(pruned.initializers.find((t) => t.name === 'convC.weight')!.dims).toEqual([5, 8, 1, 1]);
+    const [got, want] = await Promise.all([
+      runOrt(pruned, { input }),
+      runOrt(zeroRemovedInputs(concat, groups, keep), { input }),
+    ]);
+    expect(got.out.dims).toEqual([2, 5, 6, 6]);
+    let diff = 0;
+    for (let i = 0; i < got.out.data.length; i++)
+      diff = Math.max(diff, Math.abs(got.out.data[i] - want.out.data[i]));
+    expect(diff).toBeLessThan(1e-4);
+
+    for (const opset of [11, 18]) {
+      const s = new TestGraph(opset);
+      const y = s.input('input', ['N', 3, 6, 6]);
+      const c = s.relu(s.conv(y, 3, 8, 'convA'), 'reluA');
+      const attrs = opset === 11 ? { axis: 1, split: [4, 4] } : { axis: 1, num_outputs: 2 };
+      const [p0, p1] = s.node('Split', [c], attrs, 'split', 2);
+      const sum = s.op(
+        'Add',
+        [s.conv(p0, 4, 3, 'convB', { k: 1 }), s.conv(p1, 4, 3, 'convC', { k: 1 })],
+        {},
+        'sum',
+      );
+      s.node('Relu', [sum], {}, 'final', ['out']);
+      s.output('out', ['N', 3, 6, 6]);
+      const split = s.build();
+      expect(analyzeCoupling(split).map((grp) => grp.id)).toEqual(['convA[0:4]', 'convA[4:8]', 'convB']);
+      const out = removeChannels(split, { 'convA[0:4]': [0], 'convA[4:8]': [1, 2, 3] });
+      const node = out.nodes.find((n) => n.name === 'split')!;
+      if (opset === 11) expect(node.attributes.split).toEqual({ type: 'ints', value: [1, 3] });
+      else {
+        expect(node.attributes.num_outputs).toBeUndefined();
+        expect(Array.from(toFloat32(collectConstants(out).get(node.inputs[1])!.tensor))).toEqual([1, 3]);
+      }
+      expect((await runOrt(out, { input })).out.dims).toEqual([2, 3, 6, 6]);
+    }
+  });
 });
