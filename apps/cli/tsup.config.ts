@@ -9,6 +9,8 @@ export default defineConfig([
     clean: ['!cli.js', '!cli.js.map'],
     sourcemap: true,
     target: 'node20',
+    // import.meta.url (e.g. reading package.json) works in the CJS build too.
+    shims: true,
   },
   {
     // The `metacompress` command: ESM only, run through bin/metacompress.js.

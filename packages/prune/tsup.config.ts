@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // import.meta.url works in the CJS build too (and __dirname/__filename in the ESM build).
+  shims: true,
 });
