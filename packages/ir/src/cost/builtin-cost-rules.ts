@@ -82,7 +82,11 @@ const poolFlops: CostRule['flops'] = (node, ctx) => {
   return n === undefined || k === undefined ? undefined : n * k;
 };
 
-function mac(macs: NonNullable<CostRule['macs']>, biasIndex: number, inputRoles?: readonly InputRole[]): CostRule {
+function mac(
+  macs: NonNullable<CostRule['macs']>,
+  biasIndex: number,
+  inputRoles?: readonly InputRole[],
+): CostRule {
   return { macs, flops: macFlops(macs, biasIndex), inputRoles };
 }
 
@@ -112,20 +116,54 @@ export function builtinCostRules(): Map<string, CostRule> {
   rules.set('QLinearMatMul', mac(matmulMacs(0), -1, [A, S, S, A, S, S, S, S]));
   for (const op of ['MaxPool', 'AveragePool', 'LpPool']) rules.set(op, { flops: poolFlops });
   rules.set('com.microsoft:QLinearAveragePool', { flops: poolFlops, inputRoles: [A, S, S, S, S] });
-  for (const op of ['GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool']) rules.set(op, { flops: perInput(1) });
+  for (const op of ['GlobalAveragePool', 'GlobalMaxPool', 'GlobalLpPool'])
+    rules.set(op, { flops: perInput(1) });
   rules.set('com.microsoft:QLinearGlobalAveragePool', { flops: perInput(1), inputRoles: [A, S, S, S, S] });
   rules.set('BatchNormalization', { flops: perOutput(2) });
   rules.set('InstanceNormalization', { flops: perOutput(4) });
   rules.set('LayerNormalization', { flops: perOutput(5) });
   for (const op of ['Softmax', 'LogSoftmax']) rules.set(op, { flops: perOutput(3) });
   const unary = [
-    'Relu', 'LeakyRelu', 'PRelu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'Exp', 'Log', 'Sqrt', 'Neg', 'Abs', 'Erf',
-    'Softplus', 'Softsign', 'Elu', 'Selu', 'Celu', 'Gelu', 'Mish', 'Reciprocal', 'Floor', 'Ceil', 'Round', 'Sign',
+    'Relu',
+    'LeakyRelu',
+    'PRelu',
+    'Sigmoid',
+    'Tanh',
+    'HardSigmoid',
+    'HardSwish',
+    'Exp',
+    'Log',
+    'Sqrt',
+    'Neg',
+    'Abs',
+    'Erf',
+    'Softplus',
+    'Softsign',
+    'Elu',
+    'Selu',
+    'Celu',
+    'Gelu',
+    'Mish',
+    'Reciprocal',
+    'Floor',
+    'Ceil',
+    'Round',
+    'Sign',
   ];
   for (const op of unary) rules.set(op, { flops: perOutput(1) });
   rules.set('Clip', { flops: perOutput(1), inputRoles: [A, S, S] });
-  for (const op of ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Where']) rules.set(op, { flops: perOutput(1) });
-  for (const op of ['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceSumSquare']) {
+  for (const op of ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean', 'Where'])
+    rules.set(op, { flops: perOutput(1) });
+  for (const op of [
+    'ReduceMean',
+    'ReduceSum',
+    'ReduceMax',
+    'ReduceMin',
+    'ReduceProd',
+    'ReduceL1',
+    'ReduceL2',
+    'ReduceSumSquare',
+  ]) {
     rules.set(op, { flops: perInput(1), inputRoles: [A, S] });
   }
   // shape-valued inputs are storage, never params

@@ -35,14 +35,18 @@ describe('costOf: LeNet-5 against a hand count', () => {
     const cost = costOf(lenet5());
     for (const e of expected) {
       const c = nodeCost(cost, e.node);
-      expect({ node: c.node, macs: c.macs, params: c.params, bytes: c.bytes }).toEqual({ ...e, bytes: 4 * e.params });
+      expect({ node: c.node, macs: c.macs, params: c.params, bytes: c.bytes }).toEqual({
+        ...e,
+        bytes: 4 * e.params,
+      });
     }
     expect(cost.macs).toBe(416_520);
     expect(cost.params).toBe(61_706);
     expect(cost.bytes).toBe(246_824);
     expect(cost.unresolved).toEqual([]);
     // ReLU, pools and Flatten cost no MACs and hold no params
-    for (const c of cost.nodes.filter((n) => !['Conv', 'Gemm'].includes(n.opType))) expect([c.opType, c.macs, c.params]).toEqual([c.opType, 0, 0]);
+    for (const c of cost.nodes.filter((n) => !['Conv', 'Gemm'].includes(n.opType)))
+      expect([c.opType, c.macs, c.params]).toEqual([c.opType, 0, 0]);
   });
 
   it('FLOPs: 2 per MAC + bias adds, 1 per ReLU output, kernel size per pooled output', () => {
@@ -97,7 +101,14 @@ describe('costOf: other layer kinds', () => {
   it('depthwise Conv counts Cin/group; ConvTranspose counts input elements × (Cout/group) × kernel', () => {
     const b = new GraphBuilder();
     const x = b.input('x', [1, 8, 10, 10]);
-    const dw = b.conv(x, { inChannels: 8, outChannels: 8, kernel: 3, group: 8, pads: [1, 1, 1, 1], name: 'dw' });
+    const dw = b.conv(x, {
+      inChannels: 8,
+      outChannels: 8,
+      kernel: 3,
+      group: 8,
+      pads: [1, 1, 1, 1],
+      name: 'dw',
+    });
     b.output(b.op('ConvTranspose', [dw, b.weight('wt', [8, 4, 2, 2])], { strides: [2, 2] }, { name: 'up' }));
     const cost = costOf(b.build());
     expect(nodeCost(cost, 'dw').macs).toBe(8 * 10 * 10 * (1 * 3 * 3));
@@ -143,7 +154,12 @@ describe('costOf: quantized graphs', () => {
     const zx = b.initializer('x_zp', DataType.UINT8, [], [128]);
     const xq = b.op('QuantizeLinear', [x, sx, zx], {}, { name: 'q_x' });
     const xd = b.op('DequantizeLinear', [xq, sx, zx], {}, { name: 'dq_x' });
-    const wq = b.initializer('w_q', DataType.INT8, [6, 1, 5, 5], Array.from({ length: 150 }, (_, i) => (i % 9) - 4));
+    const wq = b.initializer(
+      'w_q',
+      DataType.INT8,
+      [6, 1, 5, 5],
+      Array.from({ length: 150 }, (_, i) => (i % 9) - 4),
+    );
     const ws = b.initializer('w_scale', DataType.FLOAT, [6], [0.1, 0.1, 0.1, 0.1, 0.1, 0.1]);
     const wz = b.initializer('w_zp', DataType.INT8, [6], [0, 0, 0, 0, 0, 0]);
     const wd = b.op('DequantizeLinear', [wq, ws, wz], { axis: 0 }, { name: 'dq_w' });
@@ -159,18 +175,25 @@ describe('costOf: quantized graphs', () => {
     expect(nodeCost(cost, 'conv1')).toMatchObject({
       macs: 117_600,
       params: 150 + 6,
-      bytes: 150 /* int8 w */ + 6 * 4 /* w_scale */ + 6 /* w_zp */ + 6 * 4 /* int32 bias */ + 6 * 4 /* b_scale */,
+      bytes:
+        150 /* int8 w */ + 6 * 4 /* w_scale */ + 6 /* w_zp */ + 6 * 4 /* int32 bias */ + 6 * 4 /* b_scale */,
     });
     // the activation's scale and zero point are storage of the QuantizeLinear, not params
     expect(nodeCost(cost, 'q_x')).toMatchObject({ params: 0, bytes: 4 + 1, macs: 0 });
-    for (const dq of ['dq_x', 'dq_w', 'dq_b']) expect(nodeCost(cost, dq)).toMatchObject({ params: 0, bytes: 0 });
+    for (const dq of ['dq_x', 'dq_w', 'dq_b'])
+      expect(nodeCost(cost, dq)).toMatchObject({ params: 0, bytes: 0 });
     expect(cost.params).toBe(156);
   });
 
   it('an int4 weight counts its packed bytes', () => {
     const b = new GraphBuilder();
     const x = b.input('x', ['N', 784]);
-    const w = b.initializer('w4', DataType.INT4, [784, 300], Array.from({ length: 784 * 300 }, (_, i) => (i % 15) - 7));
+    const w = b.initializer(
+      'w4',
+      DataType.INT4,
+      [784, 300],
+      Array.from({ length: 784 * 300 }, (_, i) => (i % 15) - 7),
+    );
     const s = b.initializer('s', DataType.FLOAT, [], [0.05]);
     b.output(b.op('MatMul', [x, b.op('DequantizeLinear', [w, s])], {}, { name: 'fc' }));
     const c = nodeCost(costOf(b.build()), 'fc');
@@ -182,15 +205,60 @@ describe('costOf: quantized graphs', () => {
     const x = b.input('x', [1, 2, 6, 6], DataType.UINT8);
     const f = (name: string, v: number) => b.initializer(name, DataType.FLOAT, [], [v]);
     const u = (name: string) => b.initializer(name, DataType.UINT8, [], [0]);
-    const w = b.initializer('w', DataType.UINT8, [4, 2, 3, 3], Array.from({ length: 72 }, (_, i) => i));
+    const w = b.initializer(
+      'w',
+      DataType.UINT8,
+      [4, 2, 3, 3],
+      Array.from({ length: 72 }, (_, i) => i),
+    );
     const bias = b.initializer('bias', DataType.INT32, [4], [1, 2, 3, 4]);
-    const y = b.op('QLinearConv', [x, f('xs', 0.1), u('xz'), w, f('ws', 0.1), u('wz'), f('ys', 0.1), u('yz'), bias], {}, { name: 'qconv' });
-    const z = b.op('ConvInteger', [y, b.initializer('w2', DataType.UINT8, [3, 4, 1, 1], Array.from({ length: 12 }, (_, i) => i))], {}, { name: 'iconv' });
-    const m = b.op('MatMulInteger', [b.initializer('a', DataType.UINT8, [5, 7], Array.from({ length: 35 }, (_, i) => i)), b.initializer('bm', DataType.UINT8, [7, 2], Array.from({ length: 14 }, (_, i) => i))], {}, { name: 'imm' });
+    const y = b.op(
+      'QLinearConv',
+      [x, f('xs', 0.1), u('xz'), w, f('ws', 0.1), u('wz'), f('ys', 0.1), u('yz'), bias],
+      {},
+      { name: 'qconv' },
+    );
+    const z = b.op(
+      'ConvInteger',
+      [
+        y,
+        b.initializer(
+          'w2',
+          DataType.UINT8,
+          [3, 4, 1, 1],
+          Array.from({ length: 12 }, (_, i) => i),
+        ),
+      ],
+      {},
+      { name: 'iconv' },
+    );
+    const m = b.op(
+      'MatMulInteger',
+      [
+        b.initializer(
+          'a',
+          DataType.UINT8,
+          [5, 7],
+          Array.from({ length: 35 }, (_, i) => i),
+        ),
+        b.initializer(
+          'bm',
+          DataType.UINT8,
+          [7, 2],
+          Array.from({ length: 14 }, (_, i) => i),
+        ),
+      ],
+      {},
+      { name: 'imm' },
+    );
     b.output(z, undefined, DataType.INT32);
     b.output(m, undefined, DataType.INT32);
     const cost = costOf(b.build());
-    expect(nodeCost(cost, 'qconv')).toMatchObject({ macs: 4 * 4 * 4 * (2 * 9), params: 72 + 4, bytes: 72 + 16 + 3 * 4 + 3 });
+    expect(nodeCost(cost, 'qconv')).toMatchObject({
+      macs: 4 * 4 * 4 * (2 * 9),
+      params: 72 + 4,
+      bytes: 72 + 16 + 3 * 4 + 3,
+    });
     expect(nodeCost(cost, 'iconv')).toMatchObject({ macs: 3 * 4 * 4 * 4, params: 12 });
     expect(nodeCost(cost, 'imm')).toMatchObject({ macs: 5 * 2 * 7, params: 35 + 14 });
   });
@@ -218,7 +286,11 @@ describe('registerCostRule', () => {
         'com.example',
       ),
     );
-    expect(nodeCost(costOf(graph), 'lr')).toMatchObject({ macs: 16 * 4 + 4 * 32, params: 64, bytes: 4 * (64 + 128) });
+    expect(nodeCost(costOf(graph), 'lr')).toMatchObject({
+      macs: 16 * 4 + 4 * 32,
+      params: 64,
+      bytes: 4 * (64 + 128),
+    });
   });
 
   it('rejects bad registrations', () => {
@@ -230,7 +302,21 @@ describe('registerCostRule', () => {
 describe('tensorBytes', () => {
   it('is the raw length, the string lengths, or the external length', () => {
     expect(tensorBytes(createTensor('w', DataType.INT4, [3], [1, 2, 3]))).toBe(2);
-    expect(tensorBytes({ name: 's', dataType: DataType.STRING, dims: [2], strings: [new Uint8Array(3), new Uint8Array(5)] })).toBe(8);
-    expect(tensorBytes({ name: 'e', dataType: DataType.FLOAT, dims: [10], external: { location: 'w.bin', length: 40 } })).toBe(40);
+    expect(
+      tensorBytes({
+        name: 's',
+        dataType: DataType.STRING,
+        dims: [2],
+        strings: [new Uint8Array(3), new Uint8Array(5)],
+      }),
+    ).toBe(8);
+    expect(
+      tensorBytes({
+        name: 'e',
+        dataType: DataType.FLOAT,
+        dims: [10],
+        external: { location: 'w.bin', length: 40 },
+      }),
+    ).toBe(40);
   });
 });

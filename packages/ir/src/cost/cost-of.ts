@@ -6,7 +6,13 @@ import { DEFAULT_OPSET, inferShapes } from '../shape/infer-shapes';
 import type { ValueShape } from '../shape/value-shape';
 import { createTensor, type Tensor } from '../tensor';
 import { builtinCostRules } from './builtin-cost-rules';
-import { costRuleKey, registeredCostRule, type CostContext, type CostRule, type InputRole } from './cost-rule';
+import {
+  costRuleKey,
+  registeredCostRule,
+  type CostContext,
+  type CostRule,
+  type InputRole,
+} from './cost-rule';
 
 /**
  * Cost of one node. `params` and `bytes` are those of the initializers this node is the first
@@ -55,7 +61,19 @@ export interface CostOptions {
 }
 
 /** Ops that only carry a constant to its real consumer (a weight stored as int8 + DequantizeLinear). */
-const CARRIERS = new Set(['DequantizeLinear', 'QuantizeLinear', 'Cast', 'CastLike', 'Identity', 'Transpose', 'Reshape', 'Squeeze', 'Unsqueeze', 'Flatten', 'Constant']);
+const CARRIERS = new Set([
+  'DequantizeLinear',
+  'QuantizeLinear',
+  'Cast',
+  'CastLike',
+  'Identity',
+  'Transpose',
+  'Reshape',
+  'Squeeze',
+  'Unsqueeze',
+  'Flatten',
+  'Constant',
+]);
 
 interface Source {
   key: string;
@@ -82,15 +100,28 @@ export function tensorBytes(t: Tensor): number {
 }
 
 const QUANT_TYPES = new Set<number>([
-  DataType.INT8, DataType.UINT8, DataType.INT16, DataType.UINT16, DataType.INT4, DataType.UINT4,
-  DataType.FLOAT8E4M3FN, DataType.FLOAT8E4M3FNUZ, DataType.FLOAT8E5M2, DataType.FLOAT8E5M2FNUZ, DataType.FLOAT4E2M1,
+  DataType.INT8,
+  DataType.UINT8,
+  DataType.INT16,
+  DataType.UINT16,
+  DataType.INT4,
+  DataType.UINT4,
+  DataType.FLOAT8E4M3FN,
+  DataType.FLOAT8E4M3FNUZ,
+  DataType.FLOAT8E5M2,
+  DataType.FLOAT8E5M2FNUZ,
+  DataType.FLOAT4E2M1,
 ]);
 
 function isParam(role: InputRole, s: Source): boolean {
   const t = s.tensor.dataType;
   if (role === 'storage') return false;
   if (role === 'weight') return t !== DataType.STRING && t !== DataType.BOOL;
-  return isFloatType(t) || QUANT_TYPES.has(t) || (s.viaDequantize && (t === DataType.INT32 || t === DataType.UINT32));
+  return (
+    isFloatType(t) ||
+    QUANT_TYPES.has(t) ||
+    (s.viaDequantize && (t === DataType.INT32 || t === DataType.UINT32))
+  );
 }
 
 function constantTensor(node: Node): Tensor | undefined {
@@ -98,11 +129,20 @@ function constantTensor(node: Node): Tensor | undefined {
   for (const [k, a] of Object.entries(node.attributes)) {
     if (k === 'value' && a.type === 'tensor') return a.value;
     if (k === 'value_float' && a.type === 'float') return createTensor(name, DataType.FLOAT, [], [a.value]);
-    if (k === 'value_floats' && a.type === 'floats') return createTensor(name, DataType.FLOAT, [a.value.length], [...a.value]);
+    if (k === 'value_floats' && a.type === 'floats')
+      return createTensor(name, DataType.FLOAT, [a.value.length], [...a.value]);
     if (k === 'value_int' && a.type === 'int') return createTensor(name, DataType.INT64, [], [a.value]);
-    if (k === 'value_ints' && a.type === 'ints') return createTensor(name, DataType.INT64, [a.value.length], [...a.value]);
-    if (k === 'value_string' && a.type === 'string') return { name, dataType: DataType.STRING, dims: [], strings: [new TextEncoder().encode(a.value)] };
-    if (k === 'value_strings' && a.type === 'strings') return { name, dataType: DataType.STRING, dims: [a.value.length], strings: a.value.map((s) => new TextEncoder().encode(s)) };
+    if (k === 'value_ints' && a.type === 'ints')
+      return createTensor(name, DataType.INT64, [a.value.length], [...a.value]);
+    if (k === 'value_string' && a.type === 'string')
+      return { name, dataType: DataType.STRING, dims: [], strings: [new TextEncoder().encode(a.value)] };
+    if (k === 'value_strings' && a.type === 'strings')
+      return {
+        name,
+        dataType: DataType.STRING,
+        dims: [a.value.length],
+        strings: a.value.map((s) => new TextEncoder().encode(s)),
+      };
   }
   return undefined;
 }
@@ -144,9 +184,17 @@ function ruleFor(node: Node): CostRule | undefined {
  * cost.nodes.find((n) => n.node === 'conv1')?.params; // 156
  */
 export function costOf(graph: Graph | GraphBody, options: CostOptions = {}): GraphCost {
-  const shapes = options.shapes ?? inferShapes(graph, { batchSize: options.batchSize ?? 1, inputShapes: options.inputShapes, file: options.file });
+  const shapes =
+    options.shapes ??
+    inferShapes(graph, {
+      batchSize: options.batchSize ?? 1,
+      inputShapes: options.inputShapes,
+      file: options.file,
+    });
   const opsets = 'model' in graph && graph.model ? graph.model.opsetImports : [];
-  const opsetOf = (domain: string): number => opsets.find((o) => (o.domain === 'ai.onnx' ? '' : o.domain) === domain)?.version ?? (domain === '' ? DEFAULT_OPSET : 1);
+  const opsetOf = (domain: string): number =>
+    opsets.find((o) => (o.domain === 'ai.onnx' ? '' : o.domain) === domain)?.version ??
+    (domain === '' ? DEFAULT_OPSET : 1);
   const sources = new Map<string, Source[]>();
   for (const t of graph.initializers) sources.set(t.name, [{ key: t.name, tensor: t, viaDequantize: false }]);
   const counted = new Set<string>();
@@ -173,7 +221,10 @@ export function costOf(graph: Graph | GraphBody, options: CostOptions = {}): Gra
       const present = node.inputs.filter(Boolean);
       if (node.opType === 'Constant') {
         const t = constantTensor(node);
-        if (t && node.outputs[0]) sources.set(node.outputs[0], [{ key: `constant:${node.outputs[0]}`, tensor: t, viaDequantize: false }]);
+        if (t && node.outputs[0])
+          sources.set(node.outputs[0], [
+            { key: `constant:${node.outputs[0]}`, tensor: t, viaDequantize: false },
+          ]);
         pendingCarriers.push({ node, cost });
         return;
       }
@@ -182,7 +233,8 @@ export function costOf(graph: Graph | GraphBody, options: CostOptions = {}): Gra
         node.inputs.forEach((name, i) => {
           if (!name) return;
           for (const s of sources.get(name)!) {
-            if (i === 0) srcs.push({ ...s, viaDequantize: s.viaDequantize || node.opType === 'DequantizeLinear' });
+            if (i === 0)
+              srcs.push({ ...s, viaDequantize: s.viaDequantize || node.opType === 'DequantizeLinear' });
             else srcs.push({ ...s, role: 'storage' });
           }
         });
@@ -211,7 +263,12 @@ export function costOf(graph: Graph | GraphBody, options: CostOptions = {}): Gra
     } catch (e) {
       const where = { node: label, opType: node.opType, file: options.file };
       if (isMetacompressError(e)) throw e.withDetails(where);
-      throw new MetacompressError(ErrorCodes.MODEL_INVALID, `cost rule of ${node.opType} failed: ${e instanceof Error ? e.message : String(e)}`, where, { cause: e });
+      throw new MetacompressError(
+        ErrorCodes.MODEL_INVALID,
+        `cost rule of ${node.opType} failed: ${e instanceof Error ? e.message : String(e)}`,
+        where,
+        { cause: e },
+      );
     }
   });
   // constants whose carriers feed no counting node (e.g. a dequantized graph output): charge the carrier
@@ -220,5 +277,12 @@ export function costOf(graph: Graph | GraphBody, options: CostOptions = {}): Gra
     if (srcs) charge(cost, srcs, 'auto');
   }
   const sum = (k: 'params' | 'macs' | 'flops' | 'bytes'): number => result.reduce((a, c) => a + c[k], 0);
-  return { params: sum('params'), macs: sum('macs'), flops: sum('flops'), bytes: sum('bytes'), nodes: result, unresolved };
+  return {
+    params: sum('params'),
+    macs: sum('macs'),
+    flops: sum('flops'),
+    bytes: sum('bytes'),
+    nodes: result,
+    unresolved,
+  };
 }

@@ -62,10 +62,15 @@ function keyOf(opType: string, domain: string): string {
  */
 export function registerCostRule(opType: string, rule: CostRule, domain = ''): () => void {
   if (typeof opType !== 'string' || opType === '') {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'registerCostRule needs a non-empty op type', { field: 'opType' });
+    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'registerCostRule needs a non-empty op type', {
+      field: 'opType',
+    });
   }
   if (typeof rule !== 'object' || rule === null) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `the cost rule for ${opType} is not an object`, { opType, field: 'rule' });
+    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `the cost rule for ${opType} is not an object`, {
+      opType,
+      field: 'rule',
+    });
   }
   const key = keyOf(opType, domain);
   const previous = custom.get(key);

@@ -13,13 +13,30 @@ const init = (g: Graph, name: string) => g.initializers.find((t) => t.name === n
 describe('foldConstants', () => {
   it('folds the PyTorch flatten (Shape→Gather→Unsqueeze→Concat→Reshape) into a literal [0, -1] and runs identically in onnxruntime-web', async () => {
     const graph = lenet5({ flatten: 'pytorch' });
-    const snapshot = JSON.stringify(graph, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Uint8Array) : v));
+    const snapshot = JSON.stringify(graph, (_k, v) =>
+      ArrayBuffer.isView(v) ? Array.from(v as Uint8Array) : v,
+    );
     const folded = foldConstants(deepFreeze(graph));
     // the input graph is untouched
-    expect(JSON.stringify(graph, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Uint8Array) : v))).toBe(snapshot);
+    expect(JSON.stringify(graph, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Uint8Array) : v))).toBe(
+      snapshot,
+    );
     const ops = (g: Graph) => g.nodes.map((n) => n.opType);
     expect(ops(graph)).toContain('Shape');
-    expect(ops(folded)).toEqual(['Conv', 'Relu', 'MaxPool', 'Conv', 'Relu', 'MaxPool', 'Reshape', 'Gemm', 'Relu', 'Gemm', 'Relu', 'Gemm']);
+    expect(ops(folded)).toEqual([
+      'Conv',
+      'Relu',
+      'MaxPool',
+      'Conv',
+      'Relu',
+      'MaxPool',
+      'Reshape',
+      'Gemm',
+      'Relu',
+      'Gemm',
+      'Relu',
+      'Gemm',
+    ]);
     const reshape = folded.nodes.find((n) => n.opType === 'Reshape')!;
     const target = init(folded, reshape.inputs[1])!;
     expect(target.dataType).toBe(DataType.INT64);
@@ -27,7 +44,9 @@ describe('foldConstants', () => {
     // unchanged nodes and tensors are shared, helper initializers of the dead subgraph are gone
     expect(folded.nodes[0]).toBe(graph.nodes[0]);
     expect(init(folded, 'conv1.weight')).toBe(init(graph, 'conv1.weight'));
-    expect(folded.initializers.filter((t) => t.dataType === DataType.INT64).map((t) => t.name)).toEqual([reshape.inputs[1]]);
+    expect(folded.initializers.filter((t) => t.dataType === DataType.INT64).map((t) => t.name)).toEqual([
+      reshape.inputs[1],
+    ]);
     // a literal target is what coupling/pruning wants; shapes are unchanged
     expect(inferShapes(folded).get(folded.outputs[0].name)?.shape).toEqual(['N', 10]);
     // same outputs at batch 1 and batch 3 (the target must not have baked in a batch size)
@@ -45,7 +64,9 @@ describe('foldConstants', () => {
     const folded = foldConstants(graph);
     const reshape = folded.nodes.find((n) => n.opType === 'Reshape')!;
     expect(Array.from(toNumbers(init(folded, reshape.inputs[1])!))).toEqual([2, -1]);
-    expect(folded.nodes.some((n) => ['Shape', 'Gather', 'Concat', 'Unsqueeze', 'Constant'].includes(n.opType))).toBe(false);
+    expect(
+      folded.nodes.some((n) => ['Shape', 'Gather', 'Concat', 'Unsqueeze', 'Constant'].includes(n.opType)),
+    ).toBe(false);
   });
 
   it('turns Constant nodes into initializers, sharing the tensor bytes', () => {
@@ -66,7 +87,10 @@ describe('foldConstants', () => {
     const x = b.input('x', [2, 4]);
     const wt = b.weight('wt', [3, 4]);
     const w = b.op('Transpose', [wt]); // [4, 3], only consumer of wt: folds without growing storage
-    const scale = b.op('Mul', [b.initializer('a', DataType.FLOAT, [3], [1, 2, 3]), b.initializer('c', DataType.FLOAT, [], [0.5])]);
+    const scale = b.op('Mul', [
+      b.initializer('a', DataType.FLOAT, [3], [1, 2, 3]),
+      b.initializer('c', DataType.FLOAT, [], [0.5]),
+    ]);
     b.output(b.op('Mul', [b.op('MatMul', [x, w]), scale]));
     const graph = b.build();
     const folded = foldConstants(graph);
@@ -84,10 +108,23 @@ describe('foldConstants', () => {
     const x = b.input('x', [2, 100]);
     const shared = b.weight('shared', [100, 100]);
     const t = b.op('Transpose', [shared]);
-    const half = b.initializer('half', DataType.FLOAT16, [100, 100], Array.from({ length: 10000 }, (_, i) => (i % 7) / 8));
-    const q = b.initializer('q', DataType.INT8, [100, 100], Array.from({ length: 10000 }, (_, i) => (i % 11) - 5));
+    const half = b.initializer(
+      'half',
+      DataType.FLOAT16,
+      [100, 100],
+      Array.from({ length: 10000 }, (_, i) => (i % 7) / 8),
+    );
+    const q = b.initializer(
+      'q',
+      DataType.INT8,
+      [100, 100],
+      Array.from({ length: 10000 }, (_, i) => (i % 11) - 5),
+    );
     const dq = b.op('DequantizeLinear', [q, b.initializer('s', DataType.FLOAT, [], [0.01])]);
-    const y = b.op('Add', [b.op('Add', [b.op('MatMul', [x, t]), b.op('MatMul', [x, shared])]), b.op('MatMul', [x, b.op('Cast', [half], { to: DataType.FLOAT })])]);
+    const y = b.op('Add', [
+      b.op('Add', [b.op('MatMul', [x, t]), b.op('MatMul', [x, shared])]),
+      b.op('MatMul', [x, b.op('Cast', [half], { to: DataType.FLOAT })]),
+    ]);
     b.output(b.op('Add', [y, b.op('MatMul', [x, dq])]));
     const graph = b.build();
     const folded = foldConstants(graph);
@@ -113,7 +150,10 @@ describe('foldConstants', () => {
     b.output(b.op('Slice', [x, b.int64('s', [1, 2]), ends]));
     const folded = foldConstants(b.build());
     const t = init(folded, ends)!;
-    expect(Array.from(new BigInt64Array(t.raw!.buffer, t.raw!.byteOffset, 2))).toEqual([3n, 9223372036854775807n]);
+    expect(Array.from(new BigInt64Array(t.raw!.buffer, t.raw!.byteOffset, 2))).toEqual([
+      3n,
+      9223372036854775807n,
+    ]);
   });
 
   it('keeps values a nested subgraph reads, and IR < 4 inputs consistent with initializers', () => {
@@ -124,14 +164,28 @@ describe('foldConstants', () => {
     const shape = b.op('Shape', [x]);
     const inner: GraphBody = {
       name: 'then',
-      nodes: [{ name: 'use', opType: 'Identity', domain: '', inputs: [shape], outputs: ['then_out'], attributes: {} }],
+      nodes: [
+        {
+          name: 'use',
+          opType: 'Identity',
+          domain: '',
+          inputs: [shape],
+          outputs: ['then_out'],
+          attributes: {},
+        },
+      ],
       inputs: [],
       outputs: [{ name: 'then_out' }],
       valueInfo: [],
       initializers: [],
     };
     const cond = b.input('cond', [], DataType.BOOL);
-    b.output(b.op('If', [cond], { then_branch: { type: 'graph', value: inner }, else_branch: { type: 'graph', value: inner } }));
+    b.output(
+      b.op('If', [cond], {
+        then_branch: { type: 'graph', value: inner },
+        else_branch: { type: 'graph', value: inner },
+      }),
+    );
     const idx = b.int64('idx', [1], []);
     b.input(idx, [], DataType.INT64);
     const total = b.op('Add', [b.op('Gather', [shape, idx]), b.op('ReduceSum', [shape], { keepdims: 0 })]);

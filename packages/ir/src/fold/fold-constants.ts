@@ -22,8 +22,15 @@ export interface FoldOptions {
 
 /** Ops never folded: quantization is deliberate storage, random ops are not constant. */
 const NEVER_FOLD = new Set([
-  'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear', 'RandomNormal', 'RandomUniform', 'RandomNormalLike',
-  'RandomUniformLike', 'Multinomial', 'Bernoulli',
+  'QuantizeLinear',
+  'DequantizeLinear',
+  'DynamicQuantizeLinear',
+  'RandomNormal',
+  'RandomUniform',
+  'RandomNormalLike',
+  'RandomUniformLike',
+  'Multinomial',
+  'Bernoulli',
 ]);
 
 /** Ops whose output holds the input's bytes unchanged (folded by sharing the initializer's bytes). */
@@ -40,9 +47,26 @@ function clampBig(v: number, lo: bigint, hi: bigint): bigint {
 }
 
 /** A tensor of `dataType` holding `values` (int64 saturating, so INT64_MAX sentinels survive). */
-function tensorFromValues(name: string, dataType: number, dims: readonly number[], values: readonly number[]): Tensor | undefined {
-  if (dataType === DataType.INT64) return createTensor(name, dataType, dims, BigInt64Array.from(values, (v) => clampBig(v, INT64_MIN, INT64_MAX)));
-  if (dataType === DataType.UINT64) return createTensor(name, dataType, dims, BigUint64Array.from(values, (v) => clampBig(v, 0n, UINT64_MAX)));
+function tensorFromValues(
+  name: string,
+  dataType: number,
+  dims: readonly number[],
+  values: readonly number[],
+): Tensor | undefined {
+  if (dataType === DataType.INT64)
+    return createTensor(
+      name,
+      dataType,
+      dims,
+      BigInt64Array.from(values, (v) => clampBig(v, INT64_MIN, INT64_MAX)),
+    );
+  if (dataType === DataType.UINT64)
+    return createTensor(
+      name,
+      dataType,
+      dims,
+      BigUint64Array.from(values, (v) => clampBig(v, 0n, UINT64_MAX)),
+    );
   try {
     return createTensor(name, dataType, dims, [...values]);
   } catch {
@@ -59,11 +83,20 @@ function constantNodeTensor(node: Node): Tensor | undefined {
       return { ...rest, name };
     }
     if (k === 'value_float' && a.type === 'float') return createTensor(name, DataType.FLOAT, [], [a.value]);
-    if (k === 'value_floats' && a.type === 'floats') return createTensor(name, DataType.FLOAT, [a.value.length], [...a.value]);
+    if (k === 'value_floats' && a.type === 'floats')
+      return createTensor(name, DataType.FLOAT, [a.value.length], [...a.value]);
     if (k === 'value_int' && a.type === 'int') return tensorFromValues(name, DataType.INT64, [], [a.value]);
-    if (k === 'value_ints' && a.type === 'ints') return tensorFromValues(name, DataType.INT64, [a.value.length], a.value);
-    if (k === 'value_string' && a.type === 'string') return { name, dataType: DataType.STRING, dims: [], strings: [enc.encode(a.value)] };
-    if (k === 'value_strings' && a.type === 'strings') return { name, dataType: DataType.STRING, dims: [a.value.length], strings: a.value.map((s) => enc.encode(s)) };
+    if (k === 'value_ints' && a.type === 'ints')
+      return tensorFromValues(name, DataType.INT64, [a.value.length], a.value);
+    if (k === 'value_string' && a.type === 'string')
+      return { name, dataType: DataType.STRING, dims: [], strings: [enc.encode(a.value)] };
+    if (k === 'value_strings' && a.type === 'strings')
+      return {
+        name,
+        dataType: DataType.STRING,
+        dims: [a.value.length],
+        strings: a.value.map((s) => enc.encode(s)),
+      };
   }
   return undefined; // sparse_value: left as a node
 }
@@ -72,7 +105,8 @@ function constantNodeTensor(node: Node): Tensor | undefined {
 function subgraphReads(nodes: readonly Node[], into: Set<string>): Set<string> {
   for (const node of nodes) {
     for (const a of Object.values(node.attributes)) {
-      const bodies: readonly GraphBody[] = a.type === 'graph' ? [a.value] : a.type === 'graphs' ? a.value : [];
+      const bodies: readonly GraphBody[] =
+        a.type === 'graph' ? [a.value] : a.type === 'graphs' ? a.value : [];
       for (const body of bodies) {
         for (const n of body.nodes) for (const i of n.inputs) if (i) into.add(i);
         for (const o of body.outputs) into.add(o.name);
@@ -88,7 +122,11 @@ function hasSubgraph(node: Node): boolean {
 }
 
 /** Liveness by a backward pass: a node lives when it is forced or any of its outputs is needed. */
-function liveNodes(nodes: readonly Node[], roots: Set<string>, forced: (node: Node, i: number) => boolean): boolean[] {
+function liveNodes(
+  nodes: readonly Node[],
+  roots: Set<string>,
+  forced: (node: Node, i: number) => boolean,
+): boolean[] {
   const needed = new Set(roots);
   const live = new Array<boolean>(nodes.length).fill(false);
   for (let i = nodes.length - 1; i >= 0; i--) {
@@ -106,7 +144,11 @@ function liveNodes(nodes: readonly Node[], roots: Set<string>, forced: (node: No
  * Shape → Gather → Unsqueeze → Concat) into a literal: a symbol equal to the input's dim at the same
  * position becomes 0 (copy, when allowzero is 0), one remaining unknown becomes -1.
  */
-function literalTarget(target: readonly Dim[], input: readonly Dim[] | undefined, allowZero: boolean): number[] | undefined {
+function literalTarget(
+  target: readonly Dim[],
+  input: readonly Dim[] | undefined,
+  allowZero: boolean,
+): number[] | undefined {
   let inferred = target.some((d) => d === -1) ? 1 : 0;
   const out: number[] = [];
   for (let i = 0; i < target.length; i++) {
@@ -146,7 +188,11 @@ function literalTarget(target: readonly Dim[], input: readonly Dim[] | undefined
 export function foldConstants(graph: Graph, options: FoldOptions = {}): Graph {
   const maxElements = options.maxElements ?? 4096;
   const small = options.smallElements ?? 64;
-  const shapes = inferShapes(graph, { maxValueElements: maxElements, file: options.file, useValueInfo: false });
+  const shapes = inferShapes(graph, {
+    maxValueElements: maxElements,
+    file: options.file,
+    useValueInfo: false,
+  });
   const outputs = new Set(graph.outputs.map((o) => o.name));
   const overridable = initializersOverridable(graph);
   const inputNames = new Set(graph.inputs.map((i) => i.name));
@@ -155,13 +201,18 @@ export function foldConstants(graph: Graph, options: FoldOptions = {}): Graph {
   const originalInit = new Set(graph.initializers.map((t) => t.name));
   const nested = subgraphReads(graph.nodes, new Set());
   const consumers = new Map<string, number>();
-  for (const node of graph.nodes) for (const i of new Set(node.inputs)) if (i) consumers.set(i, (consumers.get(i) ?? 0) + 1);
+  for (const node of graph.nodes)
+    for (const i of new Set(node.inputs)) if (i) consumers.set(i, (consumers.get(i) ?? 0) + 1);
   for (const n of nested) consumers.set(n, (consumers.get(n) ?? 0) + 1);
 
   const created = new Map<string, Tensor>();
   const folded = new Set<Node>();
   const replaced = new Map<Node, Node>();
-  const usedNames = new Set<string>([...graph.inputs.map((i) => i.name), ...graph.initializers.map((t) => t.name), ...graph.nodes.flatMap((n) => n.outputs)]);
+  const usedNames = new Set<string>([
+    ...graph.inputs.map((i) => i.name),
+    ...graph.initializers.map((t) => t.name),
+    ...graph.nodes.flatMap((n) => n.outputs),
+  ]);
   const freshName = (base: string): string => {
     let name = base;
     for (let k = 1; usedNames.has(name); k++) name = `${base}_${k}`;
@@ -193,7 +244,9 @@ export function foldConstants(graph: Graph, options: FoldOptions = {}): Graph {
     }
     if (node.opType === 'Reshape' && node.inputs[1] && !tensors.has(node.inputs[1])) {
       const target = shapes.get(node.inputs[1])?.symbolic;
-      const literal = target && literalTarget(target, shapes.get(node.inputs[0])?.shape, node.attributes.allowzero?.value === 1);
+      const literal =
+        target &&
+        literalTarget(target, shapes.get(node.inputs[0])?.shape, node.attributes.allowzero?.value === 1);
       if (literal) {
         const name = freshName(`${node.name || node.outputs[0]}_shape`);
         const t = tensorFromValues(name, DataType.INT64, [literal.length], literal)!;
@@ -214,30 +267,51 @@ export function foldConstants(graph: Graph, options: FoldOptions = {}): Graph {
   const referenced = new Set<string>([...roots]);
   for (const n of nodes) for (const i of n.inputs) if (i) referenced.add(i);
   const everReferenced = new Set<string>([...roots, ...graph.nodes.flatMap((n) => n.inputs)]);
-  const keepOriginal = (t: Tensor): boolean => referenced.has(t.name) || (!everReferenced.has(t.name)) || (overridable && inputNames.has(t.name));
-  const initializers = [...graph.initializers.filter(keepOriginal), ...[...created.values()].filter((t) => referenced.has(t.name))];
+  const keepOriginal = (t: Tensor): boolean =>
+    referenced.has(t.name) || !everReferenced.has(t.name) || (overridable && inputNames.has(t.name));
+  const initializers = [
+    ...graph.initializers.filter(keepOriginal),
+    ...[...created.values()].filter((t) => referenced.has(t.name)),
+  ];
   const dropped = new Set(graph.initializers.filter((t) => !keepOriginal(t)).map((t) => t.name));
   let inputs: readonly ValueInfo[] = graph.inputs;
   if (!overridable) {
     // IR < 4 lists initializers among inputs: keep the two lists consistent
     inputs = graph.inputs.filter((i) => !dropped.has(i.name));
     for (const t of initializers) {
-      if (!originalInit.has(t.name)) inputs = [...inputs, { name: t.name, type: { kind: 'tensor', elemType: t.dataType, shape: [...t.dims] } }];
+      if (!originalInit.has(t.name))
+        inputs = [
+          ...inputs,
+          { name: t.name, type: { kind: 'tensor', elemType: t.dataType, shape: [...t.dims] } },
+        ];
     }
   }
-  const defined = new Set<string>([...inputs.map((i) => i.name), ...initializers.map((t) => t.name), ...nodes.flatMap((n) => n.outputs)]);
+  const defined = new Set<string>([
+    ...inputs.map((i) => i.name),
+    ...initializers.map((t) => t.name),
+    ...nodes.flatMap((n) => n.outputs),
+  ]);
   const valueInfo = graph.valueInfo.filter((v) => defined.has(v.name));
   return { ...graph, nodes, inputs, initializers, valueInfo };
 }
 
 /** The initializers replacing a node's outputs, or undefined when some output is not fully known. */
-function foldNode(node: Node, outs: readonly { name: string; v: ValueShape | undefined }[], tensors: Map<string, Tensor>): Tensor[] | undefined {
+function foldNode(
+  node: Node,
+  outs: readonly { name: string; v: ValueShape | undefined }[],
+  tensors: Map<string, Tensor>,
+): Tensor[] | undefined {
   const made: Tensor[] = [];
   for (const { name, v } of outs) {
     const dims = staticShape(v);
     if (!v || !dims) return undefined;
     const source = tensors.get(node.inputs[0]);
-    if (DATA_MOVEMENT.has(node.opType) && source?.raw && source.dataType === v.dataType && dimsProduct(source.dims) === dimsProduct(dims)) {
+    if (
+      DATA_MOVEMENT.has(node.opType) &&
+      source?.raw &&
+      source.dataType === v.dataType &&
+      dimsProduct(source.dims) === dimsProduct(dims)
+    ) {
       made.push({ name, dataType: source.dataType, dims: [...dims], raw: source.raw });
       continue;
     }
@@ -250,7 +324,13 @@ function foldNode(node: Node, outs: readonly { name: string; v: ValueShape | und
 }
 
 /** Small outputs always fold; larger ones only when their constant inputs die with them and storage does not grow. */
-function allowed(node: Node, made: readonly Tensor[], tensors: Map<string, Tensor>, consumers: Map<string, number>, small: number): boolean {
+function allowed(
+  node: Node,
+  made: readonly Tensor[],
+  tensors: Map<string, Tensor>,
+  consumers: Map<string, number>,
+  small: number,
+): boolean {
   const outElements = made.reduce((a, t) => a + (dimsProduct(t.dims) ?? 0), 0);
   if (outElements <= small) return true;
   let freed = 0;

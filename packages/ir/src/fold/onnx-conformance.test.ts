@@ -15,7 +15,8 @@ import { toTypedArray, type Tensor } from '../tensor';
 import { foldConstants } from './fold-constants';
 
 const ROOT = '/usr/share/libonnx-testdata/data';
-const PICK = /reshape|slice|shape|gather|concat|unsqueeze|expand|range|split|flatten|size|tile|operator_(view|flatten|chunk|index|repeat|concat|non_float)/i;
+const PICK =
+  /reshape|slice|shape|gather|concat|unsqueeze|expand|range|split|flatten|size|tile|operator_(view|flatten|chunk|index|repeat|concat|non_float)/i;
 const ORT_TYPES: Record<number, string> = {
   [DataType.FLOAT]: 'float32',
   [DataType.DOUBLE]: 'float64',
@@ -38,13 +39,25 @@ function readTensor(file: string): Tensor | undefined {
 
 type Ort = typeof import('onnxruntime-web');
 
-async function run(ort: Ort, graph: Graph, feeds: Record<string, Tensor>): Promise<Record<string, { dims: readonly number[]; data: number[] }>> {
+async function run(
+  ort: Ort,
+  graph: Graph,
+  feeds: Record<string, Tensor>,
+): Promise<Record<string, { dims: readonly number[]; data: number[] }>> {
   const session = await ort.InferenceSession.create(encodeOnnx(graph));
   try {
     const inputs: Record<string, InstanceType<Ort['Tensor']>> = {};
-    for (const [name, t] of Object.entries(feeds)) inputs[name] = new ort.Tensor(ORT_TYPES[t.dataType] as 'float32', toTypedArray(t) as Float32Array, [...t.dims]);
+    for (const [name, t] of Object.entries(feeds))
+      inputs[name] = new ort.Tensor(ORT_TYPES[t.dataType] as 'float32', toTypedArray(t) as Float32Array, [
+        ...t.dims,
+      ]);
     const out = await session.run(inputs);
-    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, { dims: v.dims, data: Array.from(v.data as ArrayLike<number | bigint>, Number) }]));
+    return Object.fromEntries(
+      Object.entries(out).map(([k, v]) => [
+        k,
+        { dims: v.dims, data: Array.from(v.data as ArrayLike<number | bigint>, Number) },
+      ]),
+    );
   } finally {
     await session.release();
   }
@@ -62,7 +75,13 @@ describe('foldConstants on the ONNX backend test data', () => {
       for (const dir of readdirSync(join(ROOT, group))) {
         const base = join(ROOT, group, dir);
         const data = join(base, 'test_data_set_0');
-        if (!PICK.test(dir) || /BFLOAT16|FLOAT8|STRING|FLOAT16/i.test(dir) || !existsSync(join(base, 'model.onnx')) || !existsSync(data)) continue;
+        if (
+          !PICK.test(dir) ||
+          /BFLOAT16|FLOAT8|STRING|FLOAT16/i.test(dir) ||
+          !existsSync(join(base, 'model.onnx')) ||
+          !existsSync(data)
+        )
+          continue;
         let graph = decodeOnnx(readFileSync(join(base, 'model.onnx')));
         const initNames = new Set(graph.initializers.map((t) => t.name));
         const feeds: Record<string, Tensor> = {};
@@ -74,14 +93,27 @@ describe('foldConstants on the ONNX backend test data', () => {
             const file = join(data, `input_${i}.pb`);
             const t = readTensor(file);
             if (!t || !ORT_TYPES[t.dataType]) usable = false;
-            else if (t.dataType === DataType.INT64 || t.dataType === DataType.INT32 || t.dims.reduce((a, b) => a * b, 1) <= 16) constants.push({ ...t, name: input.name });
+            else if (
+              t.dataType === DataType.INT64 ||
+              t.dataType === DataType.INT32 ||
+              t.dims.reduce((a, b) => a * b, 1) <= 16
+            )
+              constants.push({ ...t, name: input.name });
             else feeds[input.name] = t;
           });
         if (!usable) continue;
         const names = new Set(constants.map((t) => t.name));
-        graph = { ...graph, inputs: graph.inputs.filter((i) => !names.has(i.name)), initializers: [...graph.initializers, ...constants] };
+        graph = {
+          ...graph,
+          inputs: graph.inputs.filter((i) => !names.has(i.name)),
+          initializers: [...graph.initializers, ...constants],
+        };
         const after = foldConstants(graph);
-        if (after.nodes.length === graph.nodes.length && after.initializers.length === graph.initializers.length) continue;
+        if (
+          after.nodes.length === graph.nodes.length &&
+          after.initializers.length === graph.initializers.length
+        )
+          continue;
         folded++;
         let expected;
         try {
@@ -96,8 +128,19 @@ describe('foldConstants on the ONNX backend test data', () => {
         }
         for (const [name, want] of Object.entries(expected)) {
           const have = got[name];
-          const same = have && have.dims.join() === want.dims.join() && want.data.every((x, k) => Object.is(x, have.data[k]) || x === have.data[k] || Math.abs(x - have.data[k]) <= 1e-6 * Math.max(1, Math.abs(x)));
-          if (!same) problems.push(`${group}/${dir} ${name}: [${have?.data.slice(0, 5)}] ≠ [${want.data.slice(0, 5)}]`);
+          const same =
+            have &&
+            have.dims.join() === want.dims.join() &&
+            want.data.every(
+              (x, k) =>
+                Object.is(x, have.data[k]) ||
+                x === have.data[k] ||
+                Math.abs(x - have.data[k]) <= 1e-6 * Math.max(1, Math.abs(x)),
+            );
+          if (!same)
+            problems.push(
+              `${group}/${dir} ${name}: [${have?.data.slice(0, 5)}] ≠ [${want.data.slice(0, 5)}]`,
+            );
         }
       }
     }

@@ -11,7 +11,11 @@ export type Fail = (field: string, reason: string) => never;
  * @example
  * broadcastDims([['N', 3, 1], [4]], fail); // ['N', 3, 4]
  */
-export function broadcastDims(shapes: readonly (readonly Dim[])[], fail: Fail, fieldOf: (i: number) => string = (i) => `input[${i}]`): Dim[] {
+export function broadcastDims(
+  shapes: readonly (readonly Dim[])[],
+  fail: Fail,
+  fieldOf: (i: number) => string = (i) => `input[${i}]`,
+): Dim[] {
   const rank = Math.max(0, ...shapes.map((s) => s.length));
   const out: Dim[] = new Array(rank);
   for (let k = 1; k <= rank; k++) {
@@ -25,7 +29,10 @@ export function broadcastDims(shapes: readonly (readonly Dim[])[], fail: Fail, f
       if (typeof d === 'number') {
         if (d === 1) return;
         if (num !== undefined && num !== d) {
-          fail(fieldOf(i), `cannot broadcast dimension ${d} against ${num} (from ${fieldOf(numFrom)}) at axis -${k}`);
+          fail(
+            fieldOf(i),
+            `cannot broadcast dimension ${d} against ${num} (from ${fieldOf(numFrom)}) at axis -${k}`,
+          );
         }
         num = d;
         numFrom = i;
@@ -47,7 +54,8 @@ export function broadcastDims(shapes: readonly (readonly Dim[])[], fail: Fail, f
  * normalizeAxis(-1, 4, fail, 'attribute.axis'); // 3
  */
 export function normalizeAxis(axis: number, rank: number, fail: Fail, field: string): number {
-  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) fail(field, `axis ${axis} is out of range for rank ${rank}`);
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank)
+    fail(field, `axis ${axis} is out of range for rank ${rank}`);
   return axis < 0 ? axis + rank : axis;
 }
 

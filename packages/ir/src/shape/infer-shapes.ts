@@ -48,17 +48,29 @@ function merge(inferred: ValueShape | undefined, declared: ValueShape | undefine
   if (!declared) return inferred;
   const dataType = inferred.dataType || declared.dataType;
   let shape = inferred.shape ?? declared.shape;
-  if (inferred.shape && declared.shape && inferred.shape.length === declared.shape.length && inferred.shape.some((d) => d === null)) {
+  if (
+    inferred.shape &&
+    declared.shape &&
+    inferred.shape.length === declared.shape.length &&
+    inferred.shape.some((d) => d === null)
+  ) {
     shape = inferred.shape.map((d, i) => d ?? declared.shape![i]);
   }
   return { ...inferred, dataType, shape };
 }
 
 function checkDims(dims: readonly Dim[], field: string, file?: string): void {
-  if (!Array.isArray(dims)) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'expected an array of dims', { field, file });
+  if (!Array.isArray(dims))
+    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'expected an array of dims', { field, file });
   for (const d of dims) {
-    const ok = d === null || typeof d === 'string' || (typeof d === 'number' && Number.isInteger(d) && d >= 0);
-    if (!ok) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `invalid dim ${String(d)} in [${dims.join(', ')}]`, { field, file });
+    const ok =
+      d === null || typeof d === 'string' || (typeof d === 'number' && Number.isInteger(d) && d >= 0);
+    if (!ok)
+      throw new MetacompressError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `invalid dim ${String(d)} in [${dims.join(', ')}]`,
+        { field, file },
+      );
   }
 }
 
@@ -99,11 +111,18 @@ function opsetsOf(graph: Graph | GraphBody): Map<string, number> {
  * shapes.get('conv1_out'); // { dataType: 1, shape: [1, 6, 28, 28] }
  * shapes.get('flatten_shape')?.value; // [1, 400]
  */
-export function inferShapes(graph: Graph | GraphBody, options: InferShapesOptions = {}): Map<string, ValueShape> {
+export function inferShapes(
+  graph: Graph | GraphBody,
+  options: InferShapesOptions = {},
+): Map<string, ValueShape> {
   const { file, strict = false } = options;
   const limit = options.maxValueElements ?? DEFAULT_MAX_VALUE_ELEMENTS;
   if (options.batchSize !== undefined && !(Number.isInteger(options.batchSize) && options.batchSize > 0)) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `batchSize must be a positive integer, got ${options.batchSize}`, { field: 'batchSize', file });
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `batchSize must be a positive integer, got ${options.batchSize}`,
+      { field: 'batchSize', file },
+    );
   }
   const opsets = opsetsOf(graph);
   const defaultOpset = opsets.get('') ?? DEFAULT_OPSET;
@@ -117,23 +136,33 @@ export function inferShapes(graph: Graph | GraphBody, options: InferShapesOption
   const canOverride = initializersOverridable(graph);
   for (const name of Object.keys(options.inputShapes ?? {})) {
     if (!inputNames.has(name)) {
-      throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `inputShapes names '${name}', which is not a graph input (inputs: ${[...inputNames].join(', ')})`, {
-        field: `inputShapes.${name}`,
-        file,
-      });
+      throw new MetacompressError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `inputShapes names '${name}', which is not a graph input (inputs: ${[...inputNames].join(', ')})`,
+        {
+          field: `inputShapes.${name}`,
+          file,
+        },
+      );
     }
     checkDims(options.inputShapes![name], `inputShapes.${name}`, file);
   }
   for (const t of graph.initializers) {
     // from IR version 4, an initializer that is also a graph input is only a default: not constant
-    shapes.set(t.name, canOverride && inputNames.has(t.name) ? { dataType: t.dataType, shape: [...t.dims] } : tensorValueShape(t, limit));
+    shapes.set(
+      t.name,
+      canOverride && inputNames.has(t.name)
+        ? { dataType: t.dataType, shape: [...t.dims] }
+        : tensorValueShape(t, limit),
+    );
   }
   for (const input of graph.inputs) {
     const fromInit = shapes.get(input.name);
     if (fromInit && !canOverride) continue; // IR < 4 lists every initializer as an input: still a constant
     const decl = declaredShape(input);
     let shape = options.inputShapes?.[input.name] ?? fromInit?.shape ?? decl?.shape;
-    if (shape && shape.length > 0 && options.batchSize !== undefined && typeof shape[0] !== 'number') shape = [options.batchSize, ...shape.slice(1)];
+    if (shape && shape.length > 0 && options.batchSize !== undefined && typeof shape[0] !== 'number')
+      shape = [options.batchSize, ...shape.slice(1)];
     const dataType = fromInit?.dataType ?? decl?.dataType ?? 0;
     if (shape || dataType) shapes.set(input.name, { dataType, shape });
   }
@@ -142,7 +171,7 @@ export function inferShapes(graph: Graph | GraphBody, options: InferShapesOption
     node.outputs.forEach((name, i) => {
       if (!name) return;
       const v = merge(outputs[i], declared.get(name));
-      if (v) shapes.set(name, v);
+      if (v && (v.dataType || v.shape)) shapes.set(name, v);
       else shapes.delete(name);
     });
   });
@@ -157,14 +186,24 @@ interface RunOptions {
   defaultOpset: number;
 }
 
-function inferNode(node: Node, index: number, shapes: Map<string, ValueShape>, declared: Map<string, ValueShape>, run: RunOptions): readonly (ValueShape | undefined)[] {
+function inferNode(
+  node: Node,
+  index: number,
+  shapes: Map<string, ValueShape>,
+  declared: Map<string, ValueShape>,
+  run: RunOptions,
+): readonly (ValueShape | undefined)[] {
   const label = nodeLabel(node, index);
   const where = { node: label, opType: node.opType, file: run.file };
   const domain = node.domain === 'ai.onnx' ? '' : node.domain;
   const rule = shapeRuleFor(node.opType, domain);
   if (!rule) {
     if (run.strict) {
-      throw new MetacompressError(ErrorCodes.UNSUPPORTED_OP, `no shape rule for ${domain ? `${domain}.` : ''}${node.opType} (register one with registerShapeRule)`, where);
+      throw new MetacompressError(
+        ErrorCodes.UNSUPPORTED_OP,
+        `no shape rule for ${domain ? `${domain}.` : ''}${node.opType} (register one with registerShapeRule)`,
+        where,
+      );
     }
     return [];
   }
@@ -177,7 +216,10 @@ function inferNode(node: Node, index: number, shapes: Map<string, ValueShape>, d
     declared: (i) => (node.outputs[i] ? declared.get(node.outputs[i]) : undefined),
     wantsValue: (count) => count !== undefined && count <= run.limit,
     fail: (field, reason) => {
-      throw new MetacompressError(ErrorCodes.SHAPE_MISMATCH, `${node.opType} '${label}': ${reason}`, { ...where, field });
+      throw new MetacompressError(ErrorCodes.SHAPE_MISMATCH, `${node.opType} '${label}': ${reason}`, {
+        ...where,
+        field,
+      });
     },
   };
   const inputs = node.inputs.map((name) => (name ? shapes.get(name) : undefined));
@@ -186,10 +228,19 @@ function inferNode(node: Node, index: number, shapes: Map<string, ValueShape>, d
     result = rule(node, inputs, ctx);
   } catch (e) {
     if (isMetacompressError(e)) throw e.withDetails(where);
-    throw new MetacompressError(ErrorCodes.MODEL_INVALID, `shape rule of ${node.opType} failed: ${e instanceof Error ? e.message : String(e)}`, where, { cause: e });
+    throw new MetacompressError(
+      ErrorCodes.MODEL_INVALID,
+      `shape rule of ${node.opType} failed: ${e instanceof Error ? e.message : String(e)}`,
+      where,
+      { cause: e },
+    );
   }
   if (!Array.isArray(result)) {
-    throw new MetacompressError(ErrorCodes.PLUGIN_INVALID, `the shape rule of ${node.opType} returned ${typeof result}, not an array`, where);
+    throw new MetacompressError(
+      ErrorCodes.PLUGIN_INVALID,
+      `the shape rule of ${node.opType} returned ${typeof result}, not an array`,
+      where,
+    );
   }
   return result as (ValueShape | undefined)[];
 }

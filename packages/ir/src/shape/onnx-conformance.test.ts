@@ -53,12 +53,20 @@ describe('inferShapes on the ONNX backend test suite', () => {
           const t = readTensor(join(data, `input_${i}.pb`));
           if (!t) return;
           const n = t.dims.reduce((a, b) => a * b, 1);
-          if (t.dataType !== DataType.STRING && (t.dataType === DataType.INT64 || t.dataType === DataType.INT32 || n <= 16)) constants.push({ ...t, name: input.name });
+          if (
+            t.dataType !== DataType.STRING &&
+            (t.dataType === DataType.INT64 || t.dataType === DataType.INT32 || n <= 16)
+          )
+            constants.push({ ...t, name: input.name });
           else inputShapes[input.name] = [...t.dims];
         });
         if (constants.length > 0) {
           const names = new Set(constants.map((t) => t.name));
-          graph = { ...graph, inputs: graph.inputs.filter((i) => !names.has(i.name)), initializers: [...graph.initializers, ...constants] };
+          graph = {
+            ...graph,
+            inputs: graph.inputs.filter((i) => !names.has(i.name)),
+            initializers: [...graph.initializers, ...constants],
+          };
         }
         const supported = graph.nodes.every((n) => shapeRuleFor(n.opType, n.domain));
         let shapes;
@@ -76,13 +84,24 @@ describe('inferShapes on the ONNX backend test suite', () => {
             if (supported) fullySupportedUnknown++;
             return;
           }
-          if (got.shape.join() !== expected.dims.join()) problems.push(`${group}/${dir} ${output.name}: shape [${got.shape}] ≠ [${expected.dims}]`);
-          else if (got.dataType !== expected.dataType) problems.push(`${group}/${dir} ${output.name}: type ${got.dataType} ≠ ${expected.dataType}`);
+          if (got.shape.join() !== expected.dims.join())
+            problems.push(`${group}/${dir} ${output.name}: shape [${got.shape}] ≠ [${expected.dims}]`);
+          else if (got.dataType !== expected.dataType)
+            problems.push(`${group}/${dir} ${output.name}: type ${got.dataType} ≠ ${expected.dataType}`);
           else matched++;
           if (got.value && expected.raw) {
             const want = Array.from(toNumbers(expected) as ArrayLike<number>);
-            const close = want.length === got.value.length && want.every((x, k) => (Number.isNaN(x) && Number.isNaN(got.value![k])) || Math.abs(x - got.value![k]) <= 1e-5 * Math.max(1, Math.abs(x)));
-            if (!close) problems.push(`${group}/${dir} ${output.name}: value [${got.value.slice(0, 6)}…] ≠ [${want.slice(0, 6)}…]`);
+            const close =
+              want.length === got.value.length &&
+              want.every(
+                (x, k) =>
+                  (Number.isNaN(x) && Number.isNaN(got.value![k])) ||
+                  Math.abs(x - got.value![k]) <= 1e-5 * Math.max(1, Math.abs(x)),
+              );
+            if (!close)
+              problems.push(
+                `${group}/${dir} ${output.name}: value [${got.value.slice(0, 6)}…] ≠ [${want.slice(0, 6)}…]`,
+              );
             else valuesChecked++;
           }
         });

@@ -7,7 +7,11 @@ import { GraphBuilder } from './test-builders';
 import { ramp, runOrt } from './test-ort';
 
 /** Builds a one-input graph, infers shapes and checks every output's dims against onnxruntime-web. */
-async function agree(inputShape: number[], build: (b: GraphBuilder, x: string) => string[], opset = 13): Promise<Graph> {
+async function agree(
+  inputShape: number[],
+  build: (b: GraphBuilder, x: string) => string[],
+  opset = 13,
+): Promise<Graph> {
   const b = new GraphBuilder({ opset, seed: 3 });
   const x = b.input('x', inputShape);
   const outs = build(b, x);
@@ -27,8 +31,22 @@ describe('inferShapes agrees with onnxruntime-web', () => {
     await agree([1, 4, 11, 9], (b, x) => [
       b.conv(x, { inChannels: 4, outChannels: 6, kernel: [3, 2], strides: [2, 3], autoPad: 'SAME_UPPER' }),
       b.conv(x, { inChannels: 4, outChannels: 6, kernel: [4, 3], strides: [3, 2], autoPad: 'SAME_LOWER' }),
-      b.conv(x, { inChannels: 4, outChannels: 2, kernel: 3, strides: [2, 2], dilations: [2, 1], autoPad: 'VALID' }),
-      b.conv(x, { inChannels: 4, outChannels: 8, kernel: 3, group: 2, pads: [1, 0, 2, 1], dilations: [2, 2] }),
+      b.conv(x, {
+        inChannels: 4,
+        outChannels: 2,
+        kernel: 3,
+        strides: [2, 2],
+        dilations: [2, 1],
+        autoPad: 'VALID',
+      }),
+      b.conv(x, {
+        inChannels: 4,
+        outChannels: 8,
+        kernel: 3,
+        group: 2,
+        pads: [1, 0, 2, 1],
+        dilations: [2, 2],
+      }),
       b.conv(x, { inChannels: 4, outChannels: 4, kernel: 3, group: 4, pads: [1, 1, 1, 1], strides: [2, 2] }),
     ]);
   });
@@ -40,7 +58,10 @@ describe('inferShapes agrees with onnxruntime-web', () => {
         b.op('ConvTranspose', [x, w], { strides: [2, 2], pads: [1, 1, 1, 1], output_padding: [1, 0] }),
         b.op('ConvTranspose', [x, w], { strides: [3, 2], output_shape: [16, 12] }),
         b.op('ConvTranspose', [x, w], { strides: [2, 2], auto_pad: 'SAME_UPPER' }),
-        b.op('ConvTranspose', [x, b.weight('wg', [3, 1, 2, 3]), b.weight('bt', [3])], { group: 3, dilations: [2, 1] }),
+        b.op('ConvTranspose', [x, b.weight('wg', [3, 1, 2, 3]), b.weight('bt', [3])], {
+          group: 3,
+          dilations: [2, 1],
+        }),
       ];
     });
   });
@@ -63,10 +84,19 @@ describe('inferShapes agrees with onnxruntime-web', () => {
         b.reshape(x, [0, -1, 10]),
         b.flatten(x, -2),
         b.op('Transpose', [x], { perm: [3, 1, 0, 2] }),
-        b.op('Slice', [x, b.int64('st', [-1, 1]), b.int64('en', [-1000, 100]), b.int64('ax', [3, -3]), b.int64('sp', [-2, 2])]),
+        b.op('Slice', [
+          x,
+          b.int64('st', [-1, 1]),
+          b.int64('en', [-1000, 100]),
+          b.int64('ax', [3, -3]),
+          b.int64('sp', [-2, 2]),
+        ]),
         ...parts,
         b.op('Pad', [x, b.int64('pads', [0, 1, 0, 2, 0, 0, 1, 3])]),
-        b.op('Unsqueeze', [b.op('Squeeze', [b.op('ReduceMean', [x], { axes: [1] })], {}), b.int64('ua', [-1, 0])]),
+        b.op('Unsqueeze', [
+          b.op('Squeeze', [b.op('ReduceMean', [x], { axes: [1] })], {}),
+          b.int64('ua', [-1, 0]),
+        ]),
       ];
     });
   });
@@ -108,15 +138,22 @@ describe('inferShapes agrees with onnxruntime-web', () => {
   });
 
   it('a Constant-built shape subgraph yields the Reshape target onnxruntime uses', async () => {
-    const graph = await agree([2, 3, 4], (b, x) => {
-      const shape = b.op('Shape', [x], { start: 1 });
-      const prod = b.op('ReduceProd', [shape], { keepdims: 1 });
-      const target = b.op('Concat', [b.op('Constant', [], { value: createTensor('two', DataType.INT64, [1], [2]) }), prod], { axis: 0 });
-      return [b.op('Reshape', [x, target])];
-    }, 15);
+    const graph = await agree(
+      [2, 3, 4],
+      (b, x) => {
+        const shape = b.op('Shape', [x], { start: 1 });
+        const prod = b.op('ReduceProd', [shape], { keepdims: 1 });
+        const target = b.op(
+          'Concat',
+          [b.op('Constant', [], { value: createTensor('two', DataType.INT64, [1], [2]) }), prod],
+          { axis: 0 },
+        );
+        return [b.op('Reshape', [x, target])];
+      },
+      15,
+    );
     const shapes = inferShapes(graph);
     const concat = graph.nodes.find((n) => n.opType === 'Concat')!;
     expect(shapes.get(concat.outputs[0])?.value).toEqual([2, 12]);
   });
 });
-

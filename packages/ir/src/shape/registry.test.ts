@@ -27,7 +27,12 @@ const spaceToChannels: ShapeRule = (node, [x], ctx) => {
   if (!x || !s) return [undefined];
   if (s.length !== 4) ctx.fail('input[0]', `expected rank 4, got ${s.length}`);
   const div = (d: (typeof s)[number]) => (typeof d === 'number' ? d / block : null);
-  return [{ dataType: x.dataType, shape: [s[0], typeof s[1] === 'number' ? s[1] * block * block : null, div(s[2]), div(s[3])] }];
+  return [
+    {
+      dataType: x.dataType,
+      shape: [s[0], typeof s[1] === 'number' ? s[1] * block * block : null, div(s[2]), div(s[3])],
+    },
+  ];
 };
 
 describe('registerShapeRule', () => {
@@ -50,7 +55,9 @@ describe('registerShapeRule', () => {
 
   it('unregistering restores the previous rule (here: the built-in Relu rule)', () => {
     const builtin = shapeRuleFor('Relu');
-    const doubling: ShapeRule = (_node, [x]) => [x && { dataType: x.dataType, shape: x.shape?.map((d) => (typeof d === 'number' ? 2 * d : d)) }];
+    const doubling: ShapeRule = (_node, [x]) => [
+      x && { dataType: x.dataType, shape: x.shape?.map((d) => (typeof d === 'number' ? 2 * d : d)) },
+    ];
     const unregister = registerShapeRule('Relu', doubling);
     const b = new GraphBuilder();
     const r = b.relu(b.input('x', [3]));
@@ -62,13 +69,24 @@ describe('registerShapeRule', () => {
 
   it('errors a rule raises name the node; a rule that throws a plain Error or returns garbage is reported', () => {
     const { graph } = graphWithCustomOp();
-    cleanups.push(registerShapeRule('SpaceToChannels', (_n, _i, ctx) => ctx.fail('attribute.block', 'block must divide H'), 'com.example'));
+    cleanups.push(
+      registerShapeRule(
+        'SpaceToChannels',
+        (_n, _i, ctx) => ctx.fail('attribute.block', 'block must divide H'),
+        'com.example',
+      ),
+    );
     try {
       inferShapes(graph, { file: 'custom.onnx' });
       expect.unreachable();
     } catch (e) {
       expect(isMetacompressError(e, 'MC_SHAPE_MISMATCH')).toBe(true);
-      expect((e as { details: object }).details).toMatchObject({ node: 'spacetochannels', opType: 'SpaceToChannels', field: 'attribute.block', file: 'custom.onnx' });
+      expect((e as { details: object }).details).toMatchObject({
+        node: 'spacetochannels',
+        opType: 'SpaceToChannels',
+        field: 'attribute.block',
+        file: 'custom.onnx',
+      });
     }
     cleanups.push(
       registerShapeRule(

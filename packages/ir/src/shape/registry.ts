@@ -21,10 +21,16 @@ export function ruleKey(opType: string, domain = ''): string {
  */
 export function registerShapeRule(opType: string, rule: ShapeRule, domain = ''): () => void {
   if (typeof opType !== 'string' || opType === '') {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'registerShapeRule needs a non-empty op type', { field: 'opType' });
+    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'registerShapeRule needs a non-empty op type', {
+      field: 'opType',
+    });
   }
   if (typeof rule !== 'function') {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `the shape rule for ${opType} is not a function`, { opType, field: 'rule' });
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `the shape rule for ${opType} is not a function`,
+      { opType, field: 'rule' },
+    );
   }
   const key = ruleKey(opType, domain);
   const previous = custom.get(key);

@@ -38,4 +38,8 @@ export interface ShapeContext {
  * @example
  * registerShapeRule('MyRelu', (node, [x]) => [x && { dataType: x.dataType, shape: x.shape }], 'com.example');
  */
-export type ShapeRule = (node: Node, inputs: readonly (ValueShape | undefined)[], ctx: ShapeContext) => readonly (ValueShape | undefined)[];
+export type ShapeRule = (
+  node: Node,
+  inputs: readonly (ValueShape | undefined)[],
+  ctx: ShapeContext,
+) => readonly (ValueShape | undefined)[];

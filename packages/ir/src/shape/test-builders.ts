@@ -12,10 +12,15 @@ import { createTensor, type Tensor } from '../tensor';
 export type AttrValue = Attribute | number | readonly number[] | string | Tensor;
 
 function toAttribute(v: AttrValue): Attribute {
-  if (typeof v === 'number') return Number.isInteger(v) ? { type: 'int', value: v } : { type: 'float', value: v };
+  if (typeof v === 'number')
+    return Number.isInteger(v) ? { type: 'int', value: v } : { type: 'float', value: v };
   if (typeof v === 'string') return { type: 'string', value: v };
-  if (Array.isArray(v)) return (v as number[]).every(Number.isInteger) ? { type: 'ints', value: [...v] } : { type: 'floats', value: [...v] };
-  if (typeof v === 'object' && v !== null && 'dims' in v && 'dataType' in v) return { type: 'tensor', value: v as Tensor };
+  if (Array.isArray(v))
+    return (v as number[]).every(Number.isInteger)
+      ? { type: 'ints', value: [...v] }
+      : { type: 'floats', value: [...v] };
+  if (typeof v === 'object' && v !== null && 'dims' in v && 'dataType' in v)
+    return { type: 'tensor', value: v as Tensor };
   return v as Attribute;
 }
 
@@ -116,26 +121,56 @@ export class GraphBuilder {
   }
 
   /** An int64 initializer (shape targets, axes, indices); 1-D unless dims are given. Use bigints for ±2^63 sentinels. */
-  int64(name: string, values: readonly (number | bigint)[], dims: readonly number[] = [values.length]): string {
+  int64(
+    name: string,
+    values: readonly (number | bigint)[],
+    dims: readonly number[] = [values.length],
+  ): string {
     const fresh = this.fresh(name);
-    this.initializers.push(createTensor(fresh, DataType.INT64, dims, BigInt64Array.from(values, (v) => BigInt(v))));
+    this.initializers.push(
+      createTensor(
+        fresh,
+        DataType.INT64,
+        dims,
+        BigInt64Array.from(values, (v) => BigInt(v)),
+      ),
+    );
     return fresh;
   }
 
   /** Adds a node; returns its output names. */
-  node(opType: string, inputs: readonly string[], attrs: Record<string, AttrValue> = {}, opts: { outputs?: number | readonly string[]; name?: string; domain?: string } = {}): string[] {
+  node(
+    opType: string,
+    inputs: readonly string[],
+    attrs: Record<string, AttrValue> = {},
+    opts: { outputs?: number | readonly string[]; name?: string; domain?: string } = {},
+  ): string[] {
     const name = this.fresh(opts.name ?? opType.toLowerCase());
     const outs = Array.isArray(opts.outputs)
       ? [...(opts.outputs as string[])]
-      : Array.from({ length: (opts.outputs as number | undefined) ?? 1 }, (_, i) => this.fresh(i === 0 ? `${name}_out` : `${name}_out${i}`));
+      : Array.from({ length: (opts.outputs as number | undefined) ?? 1 }, (_, i) =>
+          this.fresh(i === 0 ? `${name}_out` : `${name}_out${i}`),
+        );
     const attributes: Record<string, Attribute> = {};
     for (const [k, v] of Object.entries(attrs)) attributes[k] = toAttribute(v);
-    this.nodes.push({ name, opType, domain: opts.domain ?? '', inputs: [...inputs], outputs: outs, attributes });
+    this.nodes.push({
+      name,
+      opType,
+      domain: opts.domain ?? '',
+      inputs: [...inputs],
+      outputs: outs,
+      attributes,
+    });
     return outs;
   }
 
   /** Adds a single-output node; returns its output name. */
-  op(opType: string, inputs: readonly string[], attrs: Record<string, AttrValue> = {}, opts: { name?: string; domain?: string } = {}): string {
+  op(
+    opType: string,
+    inputs: readonly string[],
+    attrs: Record<string, AttrValue> = {},
+    opts: { name?: string; domain?: string } = {},
+  ): string {
     return this.node(opType, inputs, attrs, opts)[0];
   }
 
@@ -170,7 +205,12 @@ export class GraphBuilder {
     const scale = this.weight(`${name}.scale`, [channels]);
     const bias = this.weight(`${name}.bias`, [channels]);
     const mean = this.weight(`${name}.mean`, [channels]);
-    const variance = this.initializer(`${name}.var`, DataType.FLOAT, [channels], Array.from({ length: channels }, () => 0.5 + this.rng.next()));
+    const variance = this.initializer(
+      `${name}.var`,
+      DataType.FLOAT,
+      [channels],
+      Array.from({ length: channels }, () => 0.5 + this.rng.next()),
+    );
     return this.op('BatchNormalization', [x, scale, bias, mean, variance], { epsilon: 1e-5 }, { name });
   }
 
@@ -178,7 +218,12 @@ export class GraphBuilder {
     return this.op('Relu', [x]);
   }
 
-  maxPool(x: string, kernel: number, strides = [kernel, kernel], extra: Record<string, AttrValue> = {}): string {
+  maxPool(
+    x: string,
+    kernel: number,
+    strides = [kernel, kernel],
+    extra: Record<string, AttrValue> = {},
+  ): string {
     return this.op('MaxPool', [x], { kernel_shape: [kernel, kernel], strides, ...extra });
   }
 
@@ -199,8 +244,13 @@ export class GraphBuilder {
     const zero = this.op('Constant', [], { value: createTensor(this.fresh('c0'), DataType.INT64, [], [0]) });
     const batch = this.op('Gather', [shape, zero], { axis: 0 });
     const opset = this.options.opset ?? 13;
-    const unsq = opset >= 13 ? this.op('Unsqueeze', [batch, this.int64('axes', [0])]) : this.op('Unsqueeze', [batch], { axes: [0] });
-    const minusOne = this.op('Constant', [], { value: createTensor(this.fresh('cm1'), DataType.INT64, [1], [-1]) });
+    const unsq =
+      opset >= 13
+        ? this.op('Unsqueeze', [batch, this.int64('axes', [0])])
+        : this.op('Unsqueeze', [batch], { axes: [0] });
+    const minusOne = this.op('Constant', [], {
+      value: createTensor(this.fresh('cm1'), DataType.INT64, [1], [-1]),
+    });
     const target = this.op('Concat', [unsq, minusOne], { axis: 0 });
     return this.op('Reshape', [x, target]);
   }
@@ -235,7 +285,10 @@ export class GraphBuilder {
 export function lenet5(options: BuilderOptions & { flatten?: 'onnx' | 'pytorch'; batch?: Dim } = {}): Graph {
   const b = new GraphBuilder(options);
   const x = b.input('input', [options.batch ?? 'N', 1, 28, 28]);
-  let h = b.maxPool(b.relu(b.conv(x, { inChannels: 1, outChannels: 6, kernel: 5, pads: [2, 2, 2, 2], name: 'conv1' })), 2);
+  let h = b.maxPool(
+    b.relu(b.conv(x, { inChannels: 1, outChannels: 6, kernel: 5, pads: [2, 2, 2, 2], name: 'conv1' })),
+    2,
+  );
   h = b.maxPool(b.relu(b.conv(h, { inChannels: 6, outChannels: 16, kernel: 5, name: 'conv2' })), 2);
   h = options.flatten === 'pytorch' ? b.pytorchFlatten(h) : b.flatten(h);
   h = b.relu(b.gemm(h, { inFeatures: 400, outFeatures: 120, name: 'fc1' }));

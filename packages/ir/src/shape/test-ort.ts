@@ -26,13 +26,17 @@ export type OrtOutputs = Record<string, { dims: number[]; data: number[] }>;
  * @example
  * const out = await runOrt(graph, { x: { dims: [1, 3], data: new Float32Array(3) } });
  */
-export async function runOrt(graph: Graph, feeds: Record<string, { dims: readonly number[]; data: Float32Array | BigInt64Array | Int32Array }>): Promise<OrtOutputs> {
+export async function runOrt(
+  graph: Graph,
+  feeds: Record<string, { dims: readonly number[]; data: Float32Array | BigInt64Array | Int32Array }>,
+): Promise<OrtOutputs> {
   const o = await ort();
   const session = await o.InferenceSession.create(encodeOnnx(graph));
   try {
     const inputs: Record<string, InstanceType<Ort['Tensor']>> = {};
     for (const [name, f] of Object.entries(feeds)) {
-      const type = f.data instanceof Float32Array ? 'float32' : f.data instanceof BigInt64Array ? 'int64' : 'int32';
+      const type =
+        f.data instanceof Float32Array ? 'float32' : f.data instanceof BigInt64Array ? 'int64' : 'int32';
       inputs[name] = new o.Tensor(type, f.data, [...f.dims]);
     }
     const result = await session.run(inputs);

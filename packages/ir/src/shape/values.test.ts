@@ -10,7 +10,15 @@ const fail = (field: string, reason: string): never => {
 describe('shape helpers', () => {
   it('broadcastDims follows numpy rules with symbols', () => {
     expect(broadcastDims([['N', 3, 1], [4]], fail)).toEqual(['N', 3, 4]);
-    expect(broadcastDims([['N', 1], ['N', 5]], fail)).toEqual(['N', 5]);
+    expect(
+      broadcastDims(
+        [
+          ['N', 1],
+          ['N', 5],
+        ],
+        fail,
+      ),
+    ).toEqual(['N', 5]);
     expect(broadcastDims([['N'], ['M']], fail)).toEqual([null]);
     expect(broadcastDims([[null], [1]], fail)).toEqual([null]);
     expect(broadcastDims([['N'], [7]], fail)).toEqual([7]);
@@ -18,7 +26,16 @@ describe('shape helpers', () => {
   });
 
   it('broadcastValues, takeValues, transposeValues, reduceValues', () => {
-    expect(broadcastValues([{ values: [1, 2, 3], shape: [3] }, { values: [10, 20], shape: [2, 1] }], [2, 3], (a, b) => a + b)).toEqual([11, 12, 13, 21, 22, 23]);
+    expect(
+      broadcastValues(
+        [
+          { values: [1, 2, 3], shape: [3] },
+          { values: [10, 20], shape: [2, 1] },
+        ],
+        [2, 3],
+        (a, b) => a + b,
+      ),
+    ).toEqual([11, 12, 13, 21, 22, 23]);
     expect(takeValues([1, 2, 3, 4, 5, 6], [2, 3], [[1], [2, 0]])).toEqual([6, 4]);
     expect(transposeValues([1, 2, 3, 4, 5, 6], [2, 3], [1, 0])).toEqual([1, 4, 2, 5, 3, 6]);
     expect(transposeValues([], [0, 3], [1, 0])).toEqual([]);

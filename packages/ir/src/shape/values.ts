@@ -1,5 +1,10 @@
 import { DataType } from '../dtype';
-import { float16BitsToFloat32, float32ToFloat16Bits, bfloat16BitsToFloat32, float32ToBfloat16Bits } from '../float16';
+import {
+  float16BitsToFloat32,
+  float32ToFloat16Bits,
+  bfloat16BitsToFloat32,
+  float32ToBfloat16Bits,
+} from '../float16';
 
 /**
  * Rounds a JS number to what an element of `dataType` can hold (float32 rounding, integer
@@ -69,7 +74,11 @@ function countOf(shape: readonly number[]): number {
  * @example
  * broadcastValues([{ values: [1, 2], shape: [2] }, { values: [10], shape: [] }], [2], (a, b) => a + b); // [11, 12]
  */
-export function broadcastValues<T, R>(inputs: readonly { values: readonly T[]; shape: readonly number[] }[], outShape: readonly number[], fn: (...args: T[]) => R): R[] {
+export function broadcastValues<T, R>(
+  inputs: readonly { values: readonly T[]; shape: readonly number[] }[],
+  outShape: readonly number[],
+  fn: (...args: T[]) => R,
+): R[] {
   const count = countOf(outShape);
   const rank = outShape.length;
   const outStrides = stridesOf(outShape);
@@ -107,7 +116,11 @@ export function broadcastValues<T, R>(inputs: readonly { values: readonly T[]; s
  * @example
  * takeValues([1, 2, 3, 4, 5, 6], [2, 3], [[1], [0, 2]]); // [4, 6]
  */
-export function takeValues<T>(values: readonly T[], shape: readonly number[], indexLists: readonly (readonly number[])[]): T[] {
+export function takeValues<T>(
+  values: readonly T[],
+  shape: readonly number[],
+  indexLists: readonly (readonly number[])[],
+): T[] {
   const strides = stridesOf(shape);
   const outShape = indexLists.map((l) => l.length);
   const count = countOf(outShape);
@@ -132,7 +145,11 @@ export function takeValues<T>(values: readonly T[], shape: readonly number[], in
  * @example
  * transposeValues([1, 2, 3, 4, 5, 6], [2, 3], [1, 0]); // [1, 4, 2, 5, 3, 6]
  */
-export function transposeValues<T>(values: readonly T[], shape: readonly number[], perm: readonly number[]): T[] {
+export function transposeValues<T>(
+  values: readonly T[],
+  shape: readonly number[],
+  perm: readonly number[],
+): T[] {
   const strides = stridesOf(shape);
   const outShape = perm.map((p) => shape[p]);
   const outStrides = stridesOf(outShape);
@@ -157,7 +174,13 @@ export function transposeValues<T>(values: readonly T[], shape: readonly number[
  * @example
  * reduceValues([1, 2, 3, 4], [2, 2], [1], (acc, x) => acc + x, 0); // [3, 7]
  */
-export function reduceValues(values: readonly number[], shape: readonly number[], axes: readonly number[], step: (acc: number, x: number) => number, init: number): number[] {
+export function reduceValues(
+  values: readonly number[],
+  shape: readonly number[],
+  axes: readonly number[],
+  step: (acc: number, x: number) => number,
+  init: number,
+): number[] {
   const keptShape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
   const keptStrides = stridesOf(keptShape);
   const strides = stridesOf(shape);

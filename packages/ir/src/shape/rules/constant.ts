@@ -29,7 +29,9 @@ export function tensorValueShape(t: Tensor, limit: number): ValueShape {
 
 function numbersOf(values: readonly unknown[] | undefined): number[] | undefined {
   if (!Array.isArray(values)) return undefined;
-  const out = values.map((v) => Number(typeof v === 'object' && v !== null && 'toString' in v ? String(v) : v));
+  const out = values.map((v) =>
+    Number(typeof v === 'object' && v !== null && 'toString' in v ? String(v) : v),
+  );
   return out.every((v) => Number.isFinite(v)) ? out : undefined;
 }
 
@@ -44,13 +46,23 @@ function constantValue(node: Node, ctx: ShapeContext): ValueShape | undefined {
         if (a.type === 'float') return { dataType: DataType.FLOAT, shape: [], value: [Math.fround(a.value)] };
         break;
       case 'value_floats':
-        if (a.type === 'floats') return withContents(DataType.FLOAT, [a.value.length], ctx.wantsValue(a.value.length) ? a.value.map(Math.fround) : undefined);
+        if (a.type === 'floats')
+          return withContents(
+            DataType.FLOAT,
+            [a.value.length],
+            ctx.wantsValue(a.value.length) ? a.value.map(Math.fround) : undefined,
+          );
         break;
       case 'value_int':
         if (a.type === 'int') return { dataType: DataType.INT64, shape: [], value: [a.value] };
         break;
       case 'value_ints':
-        if (a.type === 'ints') return withContents(DataType.INT64, [a.value.length], ctx.wantsValue(a.value.length) ? a.value : undefined);
+        if (a.type === 'ints')
+          return withContents(
+            DataType.INT64,
+            [a.value.length],
+            ctx.wantsValue(a.value.length) ? a.value : undefined,
+          );
         break;
       case 'value_string':
         return { dataType: DataType.STRING, shape: [] };
@@ -88,13 +100,18 @@ function rangeOp(inputs: readonly (ValueShape | undefined)[], ctx: ShapeContext)
   if (delta === 0) ctx.fail('input[2]', 'Range delta is 0');
   const n = Math.max(Math.ceil((limit - start) / delta), 0);
   if (!ctx.wantsValue(n)) return { dataType, shape: [n] };
-  return { dataType, shape: [n], value: Array.from({ length: n }, (_, i) => roundToType(start + i * delta, dataType)) };
+  return {
+    dataType,
+    shape: [n],
+    value: Array.from({ length: n }, (_, i) => roundToType(start + i * delta, dataType)),
+  };
 }
 
 function castContents(x: ValueShape | undefined, to: number): readonly Dim[] | undefined {
   if (!x) return undefined;
   if (x.value) return to === DataType.STRING ? undefined : x.value.map((v) => roundToType(v, to));
-  const integer = (t: number): boolean => t === DataType.INT64 || t === DataType.INT32 || t === DataType.UINT64 || t === DataType.UINT32;
+  const integer = (t: number): boolean =>
+    t === DataType.INT64 || t === DataType.INT32 || t === DataType.UINT64 || t === DataType.UINT32;
   return x.symbolic && integer(x.dataType) && integer(to) ? x.symbolic : undefined;
 }
 
@@ -105,7 +122,11 @@ export function constantRules(): Record<string, ShapeRule> {
     Shape: (node, [x]) => [shapeOp(node, x)],
     Size: (_node, [x]) => {
       const n = countOf(x?.shape);
-      return [n === undefined ? { dataType: DataType.INT64, shape: [] } : { dataType: DataType.INT64, shape: [], value: [n] }];
+      return [
+        n === undefined
+          ? { dataType: DataType.INT64, shape: [] }
+          : { dataType: DataType.INT64, shape: [], value: [n] },
+      ];
     },
     ConstantOfShape: (node, inputs, ctx) => {
       const a = node.attributes.value;
@@ -130,8 +151,9 @@ export function constantRules(): Record<string, ShapeRule> {
       const to = like?.dataType ?? 0;
       return [x?.shape ? withContents(to, x.shape, to ? castContents(x, to) : undefined) : { dataType: to }];
     },
-    EyeLike: (node, [x]) => [{ dataType: attrInt(node, 'dtype', x?.dataType ?? DataType.FLOAT), shape: x?.shape }],
+    EyeLike: (node, [x]) => [
+      { dataType: attrInt(node, 'dtype', x?.dataType ?? DataType.FLOAT), shape: x?.shape },
+    ],
     NonZero: (_node, [x]) => [{ dataType: DataType.INT64, shape: [x?.shape ? x.shape.length : null, null] }],
   };
 }
-

@@ -29,17 +29,49 @@ const unaryWithValue: Record<string, (x: number, attrs: { alpha: number; beta: n
 
 /** Same shape and type as the input, no contents. */
 const unaryNoValue = [
-  'Erf', 'Softplus', 'Softsign', 'Elu', 'Selu', 'Celu', 'Mish', 'HardSigmoid', 'HardSwish', 'Gelu', 'ThresholdedRelu',
-  'Sin', 'Cos', 'Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh', 'BitwiseNot', 'Shrink',
-  'LRN', 'InstanceNormalization', 'MeanVarianceNormalization', 'LpNormalization', 'Softmax', 'LogSoftmax', 'Hardmax',
-  'CumSum', 'Trilu', 'ReverseSequence',
+  'Erf',
+  'Softplus',
+  'Softsign',
+  'Elu',
+  'Selu',
+  'Celu',
+  'Mish',
+  'HardSigmoid',
+  'HardSwish',
+  'Gelu',
+  'ThresholdedRelu',
+  'Sin',
+  'Cos',
+  'Tan',
+  'Asin',
+  'Acos',
+  'Atan',
+  'Sinh',
+  'Cosh',
+  'Asinh',
+  'Acosh',
+  'Atanh',
+  'BitwiseNot',
+  'Shrink',
+  'LRN',
+  'InstanceNormalization',
+  'MeanVarianceNormalization',
+  'LpNormalization',
+  'Softmax',
+  'LogSoftmax',
+  'Hardmax',
+  'CumSum',
+  'Trilu',
+  'ReverseSequence',
 ];
 
 function modOp(fmod: number): (a: number, b: number) => number {
-  return fmod ? (a, b) => a % b : (a, b) => {
-    const r = a % b;
-    return r !== 0 && r < 0 !== b < 0 ? r + b : r;
-  };
+  return fmod
+    ? (a, b) => a % b
+    : (a, b) => {
+        const r = a % b;
+        return r !== 0 && r < 0 !== b < 0 ? r + b : r;
+      };
 }
 
 function symbolicIdentityArith(op: string): (...xs: Dim[]) => Dim {
@@ -68,20 +100,33 @@ export function elementwiseRules(): Record<string, ShapeRule> {
   for (const [op, f] of Object.entries(unaryWithValue)) {
     rules[op] = (node, inputs, ctx) => {
       const attrs = { alpha: attrFloat(node, 'alpha', 0.01), beta: 0 };
-      return [elementwise(node, inputs, ctx, { fn: (x) => f(x, attrs), symbolic: op === 'Identity' ? (x) => x : undefined })];
+      return [
+        elementwise(node, inputs, ctx, {
+          fn: (x) => f(x, attrs),
+          symbolic: op === 'Identity' ? (x) => x : undefined,
+        }),
+      ];
     };
   }
   for (const op of unaryNoValue) rules[op] = (_node, [x]) => [sameShape(x)];
   rules.IsNaN = (_node, [x]) => [sameShape(x, DataType.BOOL)];
   rules.IsInf = (_node, [x]) => [sameShape(x, DataType.BOOL)];
   // Dropout: output 1 is the mask (bool since opset 10, the input's type before).
-  rules.Dropout = (_node, [x], ctx) => [sameShape(x), sameShape(x, ctx.opset >= 10 ? DataType.BOOL : x?.dataType)];
+  rules.Dropout = (_node, [x], ctx) => [
+    sameShape(x),
+    sameShape(x, ctx.opset >= 10 ? DataType.BOOL : x?.dataType),
+  ];
   rules.Clip = (node, inputs, ctx) => {
     const lo = hasInput(node, 1) ? inputs[1]?.value?.[0] : attrFloat(node, 'min');
     const hi = hasInput(node, 2) ? inputs[2]?.value?.[0] : attrFloat(node, 'max');
     const known = (!hasInput(node, 1) || lo !== undefined) && (!hasInput(node, 2) || hi !== undefined);
     const x = inputs[0];
-    const out = elementwise({ ...node, inputs: node.inputs.slice(0, 1) }, [x], ctx, known ? { fn: (v) => Math.min(hi ?? Infinity, Math.max(lo ?? -Infinity, v)) } : {});
+    const out = elementwise(
+      { ...node, inputs: node.inputs.slice(0, 1) },
+      [x],
+      ctx,
+      known ? { fn: (v) => Math.min(hi ?? Infinity, Math.max(lo ?? -Infinity, v)) } : {},
+    );
     return [out];
   };
   const binary: Record<string, (a: number, b: number) => number> = {
@@ -103,7 +148,8 @@ export function elementwiseRules(): Record<string, ShapeRule> {
     rules[op] = (node, inputs, ctx) => {
       if (ctx.opset < 7) return [legacyBroadcast(inputs)];
       let fn = f;
-      if (op === 'BitShift' && node.attributes.direction?.value === 'RIGHT') fn = (a, b) => Math.floor(a / 2 ** b);
+      if (op === 'BitShift' && node.attributes.direction?.value === 'RIGHT')
+        fn = (a, b) => Math.floor(a / 2 ** b);
       return [elementwise(node, inputs, ctx, { fn, symbolic })];
     };
   }
@@ -113,14 +159,17 @@ export function elementwiseRules(): Record<string, ShapeRule> {
     const fn = integer ? (a: number, b: number) => Math.trunc(a / b) : (a: number, b: number) => a / b;
     return [elementwise(node, inputs, ctx, { fn, symbolic: symbolicIdentityArith('Div') })];
   };
-  rules.Mod = (node, inputs, ctx) => [elementwise(node, inputs, ctx, { fn: modOp(attrInt(node, 'fmod', 0)) })];
+  rules.Mod = (node, inputs, ctx) => [
+    elementwise(node, inputs, ctx, { fn: modOp(attrInt(node, 'fmod', 0)) }),
+  ];
   const variadic: Record<string, (...xs: number[]) => number> = {
     Max: (...xs) => Math.max(...xs),
     Min: (...xs) => Math.min(...xs),
     Sum: (...xs) => xs.reduce((a, b) => a + b, 0),
     Mean: (...xs) => xs.reduce((a, b) => a + b, 0) / xs.length,
   };
-  for (const [op, fn] of Object.entries(variadic)) rules[op] = (node, inputs, ctx) => [elementwise(node, inputs, ctx, { fn })];
+  for (const [op, fn] of Object.entries(variadic))
+    rules[op] = (node, inputs, ctx) => [elementwise(node, inputs, ctx, { fn })];
   const compare: Record<string, (a: number, b: number) => number> = {
     Equal: (a, b) => (a === b ? 1 : 0),
     Less: (a, b) => (a < b ? 1 : 0),
@@ -129,7 +178,13 @@ export function elementwiseRules(): Record<string, ShapeRule> {
     GreaterOrEqual: (a, b) => (a >= b ? 1 : 0),
   };
   for (const [op, fn] of Object.entries(compare)) {
-    rules[op] = (node, inputs, ctx) => [elementwise(node, inputs, ctx, { fn, outType: DataType.BOOL, symbolic: op === 'Equal' ? symbolicEqual : undefined })];
+    rules[op] = (node, inputs, ctx) => [
+      elementwise(node, inputs, ctx, {
+        fn,
+        outType: DataType.BOOL,
+        symbolic: op === 'Equal' ? symbolicEqual : undefined,
+      }),
+    ];
   }
   rules.Where = (node, inputs, ctx) => [
     elementwise(node, inputs, ctx, {

@@ -14,7 +14,12 @@ export function hasInput(node: Node, index: number): boolean {
  * An int list given as input `index` (newer opsets) or attribute `attr` (older ones):
  * undefined when neither is present, null when the input is present but its value is unknown.
  */
-export function intsArg(node: Node, inputs: readonly (ValueShape | undefined)[], index: number, attr?: string): readonly number[] | null | undefined {
+export function intsArg(
+  node: Node,
+  inputs: readonly (ValueShape | undefined)[],
+  index: number,
+  attr?: string,
+): readonly number[] | null | undefined {
   if (hasInput(node, index)) return inputs[index]?.value ?? null;
   return attr ? attrInts(node, attr) : undefined;
 }
@@ -22,7 +27,12 @@ export function intsArg(node: Node, inputs: readonly (ValueShape | undefined)[],
 /**
  * Like {@link intsArg} but accepts symbolic contents (for shape-valued inputs).
  */
-export function dimsArg(node: Node, inputs: readonly (ValueShape | undefined)[], index: number, attr?: string): readonly Dim[] | null | undefined {
+export function dimsArg(
+  node: Node,
+  inputs: readonly (ValueShape | undefined)[],
+  index: number,
+  attr?: string,
+): readonly Dim[] | null | undefined {
   if (hasInput(node, index)) return knownElements(inputs[index]) ?? null;
   return attr ? attrInts(node, attr) : undefined;
 }
@@ -45,7 +55,11 @@ export function countOf(shape: readonly Dim[] | undefined): number | undefined {
 }
 
 /** Builds a value shape with contents when every element is a number, symbolic contents otherwise. */
-export function withContents(dataType: number, shape: readonly Dim[], contents: readonly Dim[] | undefined): ValueShape {
+export function withContents(
+  dataType: number,
+  shape: readonly Dim[],
+  contents: readonly Dim[] | undefined,
+): ValueShape {
   if (!contents) return { dataType, shape };
   if (contents.every((c) => typeof c === 'number')) return { dataType, shape, value: contents as number[] };
   if (contents.some((c) => c !== null)) return { dataType, shape, symbolic: contents };
@@ -68,7 +82,12 @@ export interface ElementwiseOptions {
  * Shape (numpy broadcasting), type and — when inputs are known and small — contents of an
  * elementwise op over all of the node's inputs.
  */
-export function elementwise(node: Node, inputs: readonly (ValueShape | undefined)[], ctx: ShapeContext, opts: ElementwiseOptions = {}): ValueShape | undefined {
+export function elementwise(
+  node: Node,
+  inputs: readonly (ValueShape | undefined)[],
+  ctx: ShapeContext,
+  opts: ElementwiseOptions = {},
+): ValueShape | undefined {
   const present = node.inputs.map((name, i) => ({ name, v: inputs[i], i })).filter((p) => p.name);
   const typeSource = inputs[opts.typeFrom ?? 0] ?? present.find((p) => p.v && p.v.dataType)?.v;
   const dataType = opts.outType ?? typeSource?.dataType ?? 0;
@@ -97,7 +116,10 @@ export function elementwise(node: Node, inputs: readonly (ValueShape | undefined
     const contents = broadcastValues(
       present.map((p, k) => ({ values: knownElements(p.v)!, shape: statics[k]! })),
       shape as number[],
-      (...xs: Dim[]): Dim => (xs.every((x) => typeof x === 'number') ? roundToType(numeric(...(xs as number[])), dataType) : sym(...xs)),
+      (...xs: Dim[]): Dim =>
+        xs.every((x) => typeof x === 'number')
+          ? roundToType(numeric(...(xs as number[])), dataType)
+          : sym(...xs),
     );
     return withContents(dataType, shape, contents);
   }

@@ -11,7 +11,11 @@ function failOf(ctx: ShapeContext): Fail {
 }
 
 /** Carries x's contents to a new shape with the same element order (Reshape, Squeeze, Flatten...). */
-function reshaped(x: ValueShape | undefined, shape: readonly Dim[] | undefined, dataType: number): ValueShape {
+function reshaped(
+  x: ValueShape | undefined,
+  shape: readonly Dim[] | undefined,
+  dataType: number,
+): ValueShape {
   if (!shape) return { dataType };
   const contents = knownElements(x);
   const n = countOf(shape);
@@ -46,7 +50,8 @@ function reshapeRule(node: Node, inputs: readonly (ValueShape | undefined)[], ct
     if (typeof e !== 'number') return e;
     if (e === 0 && !allowZero) {
       if (!xs) return null;
-      if (i >= xs.length) ctx.fail('input[1]', `shape element ${i} is 0 (copy) but the input has rank ${xs.length}`);
+      if (i >= xs.length)
+        ctx.fail('input[1]', `shape element ${i} is 0 (copy) but the input has rank ${xs.length}`);
       return xs[i];
     }
     if (e === -1) {
@@ -54,7 +59,8 @@ function reshapeRule(node: Node, inputs: readonly (ValueShape | undefined)[], ct
       inferIndex = i;
       return null;
     }
-    if (e < -1 || !Number.isInteger(e)) ctx.fail('input[1]', `invalid shape element ${e} in [${target.join(', ')}]`);
+    if (e < -1 || !Number.isInteger(e))
+      ctx.fail('input[1]', `invalid shape element ${e} in [${target.join(', ')}]`);
     return e;
   });
   if (!xs) return { dataType, shape: out };
@@ -77,10 +83,17 @@ function reshapeRule(node: Node, inputs: readonly (ValueShape | undefined)[], ct
         if (fin.product !== 0) ctx.fail('input[1]', `${describe()}: -1 next to a 0 dimension`);
         out[inferIndex] = null;
       } else {
-        if (fin.product % fout.product !== 0) ctx.fail('input[1]', `${describe()}: ${fin.product} elements do not divide into ${fout.product}`);
+        if (fin.product % fout.product !== 0)
+          ctx.fail('input[1]', `${describe()}: ${fin.product} elements do not divide into ${fout.product}`);
         out[inferIndex] = fin.product / fout.product;
       }
-    } else if (fin.unknown === 0 && fout.unknown === 0 && outSyms.length === 0 && inSyms.length === 1 && fin.product === fout.product) {
+    } else if (
+      fin.unknown === 0 &&
+      fout.unknown === 0 &&
+      outSyms.length === 0 &&
+      inSyms.length === 1 &&
+      fin.product === fout.product
+    ) {
       out[inferIndex] = inSyms[0];
     }
   } else if (determined && fin.product !== fout.product) {
@@ -99,7 +112,10 @@ function concatRule(node: Node, inputs: readonly (ValueShape | undefined)[], ctx
   const rank = known[0].v!.shape!.length;
   for (const p of known) {
     if (p.v!.shape!.length !== rank) {
-      ctx.fail(`input[${p.i}]`, `rank ${p.v!.shape!.length} differs from input[${known[0].i}]'s rank ${rank} ([${p.v!.shape!.join(', ')}] vs [${known[0].v!.shape!.join(', ')}])`);
+      ctx.fail(
+        `input[${p.i}]`,
+        `rank ${p.v!.shape!.length} differs from input[${known[0].i}]'s rank ${rank} ([${p.v!.shape!.join(', ')}] vs [${known[0].v!.shape!.join(', ')}])`,
+      );
     }
   }
   const axis = normalizeAxis(axisAttr, rank, failOf(ctx), 'attribute.axis');
@@ -110,7 +126,13 @@ function concatRule(node: Node, inputs: readonly (ValueShape | undefined)[], ctx
       else {
         const dims = known.map((p) => p.v!.shape![d]);
         const nonZero = dims.filter((x) => x !== 0);
-        out.push(dims.every((x) => typeof x === 'number') ? (dims as number[]).reduce((a, b) => a + b, 0) : nonZero.length === 1 ? nonZero[0] : null);
+        out.push(
+          dims.every((x) => typeof x === 'number')
+            ? (dims as number[]).reduce((a, b) => a + b, 0)
+            : nonZero.length === 1
+              ? nonZero[0]
+              : null,
+        );
       }
       continue;
     }
@@ -120,7 +142,8 @@ function concatRule(node: Node, inputs: readonly (ValueShape | undefined)[], ctx
     for (const p of known) {
       const x = p.v!.shape![d];
       if (typeof x === 'number') {
-        if (num !== undefined && num !== x) ctx.fail(`input[${p.i}].dims[${d}]`, `dimension ${d} is ${x} but input[${numFrom}] has ${num}`);
+        if (num !== undefined && num !== x)
+          ctx.fail(`input[${p.i}].dims[${d}]`, `dimension ${d} is ${x} but input[${numFrom}] has ${num}`);
         num = x;
         numFrom = p.i;
       } else sym = sym === undefined ? x : sym === x ? x : null;
@@ -129,7 +152,11 @@ function concatRule(node: Node, inputs: readonly (ValueShape | undefined)[], ctx
   }
   // contents
   const n = countOf(out);
-  if (known.length === present.length && ctx.wantsValue(n) && present.every((p) => knownElements(p.v) && staticShape(p.v))) {
+  if (
+    known.length === present.length &&
+    ctx.wantsValue(n) &&
+    present.every((p) => knownElements(p.v) && staticShape(p.v))
+  ) {
     const outer = out.slice(0, axis).reduce<number>((a, b) => a * (b as number), 1);
     const contents: Dim[] = [];
     for (let o = 0; o < outer; o++) {
@@ -160,15 +187,26 @@ function sliceRule(node: Node, inputs: readonly (ValueShape | undefined)[], ctx:
   // default axes: 0 .. len(starts) - 1 (the length is known from the values or the starts' shape)
   const count = starts?.length ?? ends?.length ?? staticShape(inputs[1])?.[0] ?? staticShape(inputs[2])?.[0];
   if (!axesArg && count === undefined) return { dataType, shape: xs.map(() => null) };
-  const axes = (axesArg ?? Array.from({ length: count! }, (_, i) => i)).map((a) => normalizeAxis(a, rank, failOf(ctx), 'axes'));
+  const axes = (axesArg ?? Array.from({ length: count! }, (_, i) => i)).map((a) =>
+    normalizeAxis(a, rank, failOf(ctx), 'axes'),
+  );
   if (!starts || !ends || steps === null) {
     return { dataType, shape: xs.map((d, i) => (axes.includes(i) ? null : d)) };
   }
-  if (starts.length !== ends.length || starts.length !== axes.length || (steps && steps.length !== axes.length)) {
-    ctx.fail('input[1]', `starts (${starts.length}), ends (${ends.length}), axes (${axes.length}) and steps (${steps?.length ?? '-'}) differ in length`);
+  if (
+    starts.length !== ends.length ||
+    starts.length !== axes.length ||
+    (steps && steps.length !== axes.length)
+  ) {
+    ctx.fail(
+      'input[1]',
+      `starts (${starts.length}), ends (${ends.length}), axes (${axes.length}) and steps (${steps?.length ?? '-'}) differ in length`,
+    );
   }
   const out: Dim[] = [...xs];
-  const ranges: (number[] | undefined)[] = xs.map((d) => (typeof d === 'number' ? Array.from({ length: d }, (_, k) => k) : undefined));
+  const ranges: (number[] | undefined)[] = xs.map((d) =>
+    typeof d === 'number' ? Array.from({ length: d }, (_, k) => k) : undefined,
+  );
   axes.forEach((axis, k) => {
     const step = steps?.[k] ?? 1;
     if (step === 0) ctx.fail('input[4]', 'Slice step 0');
@@ -198,7 +236,11 @@ function sliceRule(node: Node, inputs: readonly (ValueShape | undefined)[], ctx:
   return { dataType, shape: out };
 }
 
-function splitRule(node: Node, inputs: readonly (ValueShape | undefined)[], ctx: ShapeContext): (ValueShape | undefined)[] {
+function splitRule(
+  node: Node,
+  inputs: readonly (ValueShape | undefined)[],
+  ctx: ShapeContext,
+): (ValueShape | undefined)[] {
   const x = inputs[0];
   const dataType = x?.dataType ?? 0;
   const n = node.outputs.length;
@@ -207,14 +249,20 @@ function splitRule(node: Node, inputs: readonly (ValueShape | undefined)[], ctx:
   const axis = normalizeAxis(attrInt(node, 'axis', 0), xs.length, failOf(ctx), 'attribute.axis');
   const d = xs[axis];
   let sizes = intsArg(node, inputs, 1, 'split');
-  if (sizes === null) return node.outputs.map(() => ({ dataType, shape: xs.map((v, i) => (i === axis ? null : v)) }));
+  if (sizes === null)
+    return node.outputs.map(() => ({ dataType, shape: xs.map((v, i) => (i === axis ? null : v)) }));
   if (sizes) {
     if (sizes.length !== n) ctx.fail('split', `${sizes.length} split sizes for ${n} outputs`);
     const total = sizes.reduce((a, b) => a + b, 0);
-    if (typeof d === 'number' && total !== d) ctx.fail('split', `split sizes [${sizes.join(', ')}] add up to ${total}, not dimension ${axis} of size ${d}`);
+    if (typeof d === 'number' && total !== d)
+      ctx.fail(
+        'split',
+        `split sizes [${sizes.join(', ')}] add up to ${total}, not dimension ${axis} of size ${d}`,
+      );
   } else if (typeof d === 'number') {
     const numOutputs = attrInt(node, 'num_outputs', n);
-    if (numOutputs !== n) ctx.fail('attribute.num_outputs', `num_outputs ${numOutputs} but the node has ${n} outputs`);
+    if (numOutputs !== n)
+      ctx.fail('attribute.num_outputs', `num_outputs ${numOutputs} but the node has ${n} outputs`);
     if (d % n === 0) sizes = new Array(n).fill(d / n);
     else if (ctx.opset >= 18) {
       const chunk = Math.ceil(d / n);
@@ -229,7 +277,11 @@ function splitRule(node: Node, inputs: readonly (ValueShape | undefined)[], ctx:
     const start = offset;
     if (size !== null) offset += size;
     if (contents && size !== null && staticShape(x) && ctx.wantsValue(countOf(shape))) {
-      const ranges = (xs as number[]).map((dim, k) => (k === axis ? Array.from({ length: size }, (_, j) => start + j) : Array.from({ length: dim }, (_, j) => j)));
+      const ranges = (xs as number[]).map((dim, k) =>
+        k === axis
+          ? Array.from({ length: size }, (_, j) => start + j)
+          : Array.from({ length: dim }, (_, j) => j),
+      );
       return withContents(dataType, shape, takeValues(contents, xs as number[], ranges));
     }
     return { dataType, shape };
@@ -249,14 +301,23 @@ function squeezeRule(node: Node, inputs: readonly (ValueShape | undefined)[], ct
   } else {
     const axes = axesArg.map((a) => normalizeAxis(a, xs.length, failOf(ctx), 'axes'));
     for (const a of axes) {
-      if (typeof xs[a] === 'number' && xs[a] !== 1) ctx.fail('axes', `cannot squeeze axis ${a} of size ${xs[a]} (shape [${xs.join(', ')}])`);
+      if (typeof xs[a] === 'number' && xs[a] !== 1)
+        ctx.fail('axes', `cannot squeeze axis ${a} of size ${xs[a]} (shape [${xs.join(', ')}])`);
     }
     keep = xs.map((_, i) => !axes.includes(i));
   }
-  return reshaped(x, xs.filter((_, i) => keep[i]), dataType);
+  return reshaped(
+    x,
+    xs.filter((_, i) => keep[i]),
+    dataType,
+  );
 }
 
-function unsqueezeRule(node: Node, inputs: readonly (ValueShape | undefined)[], ctx: ShapeContext): ValueShape {
+function unsqueezeRule(
+  node: Node,
+  inputs: readonly (ValueShape | undefined)[],
+  ctx: ShapeContext,
+): ValueShape {
   const x = inputs[0];
   const dataType = x?.dataType ?? 0;
   const xs = x?.shape;
@@ -277,18 +338,25 @@ function padRule(node: Node, inputs: readonly (ValueShape | undefined)[], ctx: S
   const dataType = x?.dataType ?? 0;
   const xs = x?.shape;
   if (!xs) return { dataType };
-  const pads = hasInput(node, 1) ? (inputs[1]?.value ?? null) : (attrInts(node, 'pads') ?? attrInts(node, 'paddings') ?? null);
+  const pads = hasInput(node, 1)
+    ? (inputs[1]?.value ?? null)
+    : (attrInts(node, 'pads') ?? attrInts(node, 'paddings') ?? null);
   const axesArg = intsArg(node, inputs, 3);
   if (axesArg === null) return { dataType, shape: xs.map(() => null) };
   const axes = (axesArg ?? xs.map((_, i) => i)).map((a) => normalizeAxis(a, xs.length, failOf(ctx), 'axes'));
   if (!pads) return { dataType, shape: xs.map((d, i) => (axes.includes(i) ? null : d)) };
-  if (pads.length !== 2 * axes.length) ctx.fail(hasInput(node, 1) ? 'input[1]' : 'attribute.pads', `${pads.length} pads for ${axes.length} axes (need ${2 * axes.length})`);
+  if (pads.length !== 2 * axes.length)
+    ctx.fail(
+      hasInput(node, 1) ? 'input[1]' : 'attribute.pads',
+      `${pads.length} pads for ${axes.length} axes (need ${2 * axes.length})`,
+    );
   const out: Dim[] = [...xs];
   axes.forEach((axis, k) => {
     const d = xs[axis];
     const total = pads[k] + pads[k + axes.length];
     out[axis] = typeof d === 'number' ? d + total : total === 0 ? d : null;
-    if (typeof out[axis] === 'number' && (out[axis] as number) < 0) ctx.fail('pads', `padding makes axis ${axis} negative (${out[axis]})`);
+    if (typeof out[axis] === 'number' && (out[axis] as number) < 0)
+      ctx.fail('pads', `padding makes axis ${axis} negative (${out[axis]})`);
   });
   return { dataType, shape: out };
 }
@@ -305,12 +373,16 @@ function gatherRule(node: Node, inputs: readonly (ValueShape | undefined)[], ctx
   const dim = ds[axis];
   const idx = indices?.value;
   if (idx && typeof dim === 'number') {
-    for (const i of idx) if (i < -dim || i >= dim) ctx.fail('input[1]', `index ${i} is out of range for axis ${axis} of size ${dim}`);
+    for (const i of idx)
+      if (i < -dim || i >= dim)
+        ctx.fail('input[1]', `index ${i} is out of range for axis ${axis} of size ${dim}`);
   }
   const contents = knownElements(data);
   if (contents && idx && staticShape(data) && ctx.wantsValue(countOf(out))) {
     const s = ds as number[];
-    const lists = s.map((d, k) => (k === axis ? idx.map((i) => (i < 0 ? i + d : i)) : Array.from({ length: d }, (_, j) => j)));
+    const lists = s.map((d, k) =>
+      k === axis ? idx.map((i) => (i < 0 ? i + d : i)) : Array.from({ length: d }, (_, j) => j),
+    );
     return withContents(dataType, out, takeValues(contents, s, lists));
   }
   return { dataType, shape: out };
@@ -329,7 +401,11 @@ function expandRule(node: Node, inputs: readonly (ValueShape | undefined)[], ctx
   const out = broadcastDims([xs, target], failOf(ctx));
   const contents = knownElements(x);
   if (contents && staticShape(x) && out.every((d) => typeof d === 'number') && ctx.wantsValue(countOf(out))) {
-    return withContents(dataType, out, broadcastValues([{ values: contents, shape: xs as number[] }], out as number[], (v) => v));
+    return withContents(
+      dataType,
+      out,
+      broadcastValues([{ values: contents, shape: xs as number[] }], out as number[], (v) => v),
+    );
   }
   return { dataType, shape: out };
 }
@@ -360,7 +436,8 @@ export function layoutRules(): Record<string, ShapeRule> {
       const xs = x?.shape;
       if (!xs) return [{ dataType }];
       let axis = attrInt(node, 'axis', 1);
-      if (axis < -xs.length || axis > xs.length) ctx.fail('attribute.axis', `axis ${axis} out of range for rank ${xs.length}`);
+      if (axis < -xs.length || axis > xs.length)
+        ctx.fail('attribute.axis', `axis ${axis} out of range for rank ${xs.length}`);
       if (axis < 0) axis += xs.length;
       return [reshaped(x, [dimProduct(xs.slice(0, axis)), dimProduct(xs.slice(axis))], dataType)];
     },
@@ -374,7 +451,8 @@ export function layoutRules(): Record<string, ShapeRule> {
       }
       const out = perm.map((p) => xs[p]);
       const contents = knownElements(x);
-      if (contents && staticShape(x) && ctx.wantsValue(countOf(out))) return [withContents(dataType, out, transposeValues(contents, xs as number[], perm))];
+      if (contents && staticShape(x) && ctx.wantsValue(countOf(out)))
+        return [withContents(dataType, out, transposeValues(contents, xs as number[], perm))];
       return [{ dataType, shape: out }];
     },
     Concat: (node, inputs, ctx) => [concatRule(node, inputs, ctx)],
@@ -391,13 +469,28 @@ export function layoutRules(): Record<string, ShapeRule> {
       const b = attrInt(node, 'blocksize', 1);
       const xs = x?.shape;
       const scale = (d: Dim, f: number): Dim => (typeof d === 'number' ? d * f : null);
-      return [{ dataType: x?.dataType ?? 0, shape: xs && [xs[0], typeof xs[1] === 'number' ? xs[1] / (b * b) : null, scale(xs[2], b), scale(xs[3], b)] }];
+      return [
+        {
+          dataType: x?.dataType ?? 0,
+          shape: xs && [
+            xs[0],
+            typeof xs[1] === 'number' ? xs[1] / (b * b) : null,
+            scale(xs[2], b),
+            scale(xs[3], b),
+          ],
+        },
+      ];
     },
     SpaceToDepth: (node, [x]) => {
       const b = attrInt(node, 'blocksize', 1);
       const xs = x?.shape;
       const div = (d: Dim): Dim => (typeof d === 'number' ? d / b : null);
-      return [{ dataType: x?.dataType ?? 0, shape: xs && [xs[0], typeof xs[1] === 'number' ? xs[1] * b * b : null, div(xs[2]), div(xs[3])] }];
+      return [
+        {
+          dataType: x?.dataType ?? 0,
+          shape: xs && [xs[0], typeof xs[1] === 'number' ? xs[1] * b * b : null, div(xs[2]), div(xs[3])],
+        },
+      ];
     },
   };
 }

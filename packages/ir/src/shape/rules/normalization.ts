@@ -19,8 +19,15 @@ export function normalizationRules(): Record<string, ShapeRule> {
       for (let i = 1; i <= 4; i++) {
         const ps = inputs[i]?.shape;
         if (!ps) continue;
-        if (ps.length !== 1) ctx.fail(`input[${i}]`, `${BN_PARAMS[i - 1]} must be 1-D, got rank ${ps.length}`);
-        checkSameDim(ps[0], c, (f, r) => ctx.fail(f, r), `${BN_PARAMS[i - 1]}.dims[0]`, `${BN_PARAMS[i - 1]} length (input[${i}]) vs input channels`);
+        if (ps.length !== 1)
+          ctx.fail(`input[${i}]`, `${BN_PARAMS[i - 1]} must be 1-D, got rank ${ps.length}`);
+        checkSameDim(
+          ps[0],
+          c,
+          (f, r) => ctx.fail(f, r),
+          `${BN_PARAMS[i - 1]}.dims[0]`,
+          `${BN_PARAMS[i - 1]} length (input[${i}]) vs input channels`,
+        );
       }
       const stat: ValueShape = { dataType: inputs[3]?.dataType ?? x?.dataType ?? 0, shape: [c] };
       return [sameShape(x), ...node.outputs.slice(1).map(() => stat)];
@@ -29,7 +36,14 @@ export function normalizationRules(): Record<string, ShapeRule> {
       const xs = inputs[0]?.shape;
       for (let i = 1; i <= 2; i++) {
         const ps = inputs[i]?.shape;
-        if (ps && xs) checkSameDim(ps[0], xs[1], (f, r) => ctx.fail(f, r), `${i === 1 ? 'scale' : 'B'}.dims[0]`, 'parameter length vs input channels');
+        if (ps && xs)
+          checkSameDim(
+            ps[0],
+            xs[1],
+            (f, r) => ctx.fail(f, r),
+            `${i === 1 ? 'scale' : 'B'}.dims[0]`,
+            'parameter length vs input channels',
+          );
       }
       return [sameShape(inputs[0])];
     },
@@ -37,9 +51,17 @@ export function normalizationRules(): Record<string, ShapeRule> {
     LayerNormalization: (node, [x], ctx) => {
       const xs = x?.shape;
       if (!xs) return [sameShape(x), undefined, undefined];
-      const axis = normalizeAxis(attrInt(node, 'axis', -1), xs.length, (f, r) => ctx.fail(f, r), 'attribute.axis');
+      const axis = normalizeAxis(
+        attrInt(node, 'axis', -1),
+        xs.length,
+        (f, r) => ctx.fail(f, r),
+        'attribute.axis',
+      );
       const stash = attrInt(node, 'stash_type', DataType.FLOAT);
-      const stat: ValueShape = { dataType: stash, shape: [...xs.slice(0, axis), ...xs.slice(axis).map(() => 1)] };
+      const stat: ValueShape = {
+        dataType: stash,
+        shape: [...xs.slice(0, axis), ...xs.slice(axis).map(() => 1)],
+      };
       return [sameShape(x), stat, stat];
     },
   };

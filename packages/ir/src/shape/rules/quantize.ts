@@ -16,15 +16,21 @@ export function quantizeRules(): Record<string, ShapeRule> {
       const dataType = zp?.dataType ?? attrInt(node, 'output_dtype', 0) ?? DataType.UINT8;
       return [sameShape(x, dataType || DataType.UINT8)];
     },
-    DequantizeLinear: (_node, [x, scale], ctx) => [sameShape(x, ctx.opset >= 19 ? (scale?.dataType ?? DataType.FLOAT) : DataType.FLOAT)],
+    DequantizeLinear: (_node, [x, scale], ctx) => [
+      sameShape(x, ctx.opset >= 19 ? (scale?.dataType ?? DataType.FLOAT) : DataType.FLOAT),
+    ],
     DynamicQuantizeLinear: (_node, [x]) => {
       const scalar = (dataType: number): ValueShape => ({ dataType, shape: [] });
       return [sameShape(x, DataType.UINT8), scalar(DataType.FLOAT), scalar(DataType.UINT8)];
     },
     'com.microsoft:QLinearAdd': qlinearBinary,
     'com.microsoft:QLinearMul': qlinearBinary,
-    'com.microsoft:QLinearSigmoid': (_node, inputs) => [sameShape(inputs[0], inputs[4]?.dataType ?? inputs[0]?.dataType)],
-    'com.microsoft:QLinearLeakyRelu': (_node, inputs) => [sameShape(inputs[0], inputs[4]?.dataType ?? inputs[0]?.dataType)],
+    'com.microsoft:QLinearSigmoid': (_node, inputs) => [
+      sameShape(inputs[0], inputs[4]?.dataType ?? inputs[0]?.dataType),
+    ],
+    'com.microsoft:QLinearLeakyRelu': (_node, inputs) => [
+      sameShape(inputs[0], inputs[4]?.dataType ?? inputs[0]?.dataType),
+    ],
     'com.microsoft:QuickGelu': (_node, [x]) => [sameShape(x)],
     'com.microsoft:Gelu': (_node, [x]) => [sameShape(x)],
     'com.microsoft:BiasGelu': (_node, [x]) => [sameShape(x)],

@@ -5,12 +5,18 @@ import type { ShapeContext, ShapeRule } from '../shape-rule';
 import type { ValueShape } from '../value-shape';
 import { hasInput } from './helpers';
 
-function scaled(xs: readonly Dim[], axes: readonly number[], scales: readonly number[], roi?: readonly number[]): Dim[] {
+function scaled(
+  xs: readonly Dim[],
+  axes: readonly number[],
+  scales: readonly number[],
+  roi?: readonly number[],
+): Dim[] {
   const out = [...xs];
   axes.forEach((axis, i) => {
     const d = xs[axis];
     const extent = roi ? roi[i + axes.length] - roi[i] : 1;
-    out[axis] = typeof d === 'number' ? Math.floor(d * extent * scales[i]) : scales[i] === 1 && extent === 1 ? d : null;
+    out[axis] =
+      typeof d === 'number' ? Math.floor(d * extent * scales[i]) : scales[i] === 1 && extent === 1 ? d : null;
   });
   return out;
 }
@@ -20,7 +26,9 @@ function resizeShape(node: Node, inputs: readonly (ValueShape | undefined)[], ct
   const dataType = x?.dataType ?? 0;
   const xs = x?.shape;
   if (!xs) return { dataType };
-  const axes = (attrInts(node, 'axes') ?? xs.map((_, i) => i)).map((a) => normalizeAxis(a, xs.length, (f, r) => ctx.fail(f, r), 'attribute.axes'));
+  const axes = (attrInts(node, 'axes') ?? xs.map((_, i) => i)).map((a) =>
+    normalizeAxis(a, xs.length, (f, r) => ctx.fail(f, r), 'attribute.axes'),
+  );
   const unknown = (): ValueShape => ({ dataType, shape: xs.map((d, i) => (axes.includes(i) ? null : d)) });
   if (ctx.opset < 11) {
     const scales = inputs[1]?.value;
@@ -36,7 +44,9 @@ function resizeShape(node: Node, inputs: readonly (ValueShape | undefined)[], ct
       axes.forEach((axis, i) => (out[axis] = sizes[i]));
       return { dataType, shape: out };
     }
-    const ratios = axes.map((axis, i) => (typeof xs[axis] === 'number' ? sizes[i] / (xs[axis] as number) : NaN));
+    const ratios = axes.map((axis, i) =>
+      typeof xs[axis] === 'number' ? sizes[i] / (xs[axis] as number) : NaN,
+    );
     if (ratios.some(Number.isNaN)) return unknown();
     const scale = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
     axes.forEach((axis) => (out[axis] = Math.round(scale * (xs[axis] as number))));
@@ -60,7 +70,18 @@ export function resizeRules(): Record<string, ShapeRule> {
       const xs = x?.shape;
       const scales = hasInput(node, 1) ? inputs[1]?.value : attrFloats(node, 'scales');
       if (!xs) return [{ dataType: x?.dataType ?? 0 }];
-      return [{ dataType: x!.dataType, shape: scales ? scaled(xs, xs.map((_, i) => i), scales) : xs.map(() => null) }];
+      return [
+        {
+          dataType: x!.dataType,
+          shape: scales
+            ? scaled(
+                xs,
+                xs.map((_, i) => i),
+                scales,
+              )
+            : xs.map(() => null),
+        },
+      ];
     },
   };
 }
