@@ -142,7 +142,12 @@ export function builtinChannelRule(node: Node): ChannelRule | undefined {
   return TABLE.get(node.opType);
 }
 
-/** Op types (default domain) with a built-in channel rule. */
+/**
+ * Op types (default domain) with a built-in channel rule.
+ *
+ * @example
+ * builtinChannelOps().includes('Conv'); // true
+ */
 export function builtinChannelOps(): string[] {
   return [...TABLE.keys()];
 }

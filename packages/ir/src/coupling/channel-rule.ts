@@ -9,6 +9,10 @@ import type { ChannelSliceRole } from './types';
  * merged the channel axis with the spatial axes, each channel owns `span.value` consecutive
  * elements along `axis` (0 while not yet known: a Gemm/MatMul consumer resolves it from its weight).
  * Treat as read-only; make new ones with the context's helpers.
+ *
+ * @example
+ * const x = ctx.input(0); // { atoms: Int32Array(16), axis: 1, rank: 4, span: { value: 1 } }
+ * if (x) ctx.setOutput(0, ctx.view(x, 3, 4)); // same channels, now on axis 3
  */
 export interface ChannelValue {
   readonly atoms: Int32Array;
@@ -17,12 +21,23 @@ export interface ChannelValue {
   readonly span: SpanRef;
 }
 
-/** Elements per channel along the axis; shared by values derived from one Flatten. */
+/**
+ * Elements per channel along the axis; shared by values derived from one Flatten.
+ *
+ * @example
+ * const flat = ctx.view(x, 1, 2, { value: 49 }); // [N, C, 7, 7] flattened: 49 features per channel
+ */
 export interface SpanRef {
   value: number;
 }
 
-/** A constant weight as a rule sees it: an initializer (or Constant output), possibly behind a DequantizeLinear. */
+/**
+ * A constant weight as a rule sees it: an initializer (or Constant output), possibly behind a DequantizeLinear.
+ *
+ * @example
+ * const w = ctx.weight(1);
+ * if (w) ctx.addWeightSlice(1, 0, ctx.produce(w.tensor.dims[0], 1, 4), 'output');
+ */
 export interface ConstantWeight {
   /** Name of the constant tensor that holds the elements (the quantized one behind a DequantizeLinear). */
   name: string;
@@ -32,8 +47,11 @@ export interface ConstantWeight {
 }
 
 /**
- * What a node rewrite sees while {@link removeChannels} runs: which channels of a value survive,
+ * What a node rewrite sees while `removeChannels` runs: which channels of a value survive,
  * and how to change the node (attributes, constant inputs).
+ *
+ * @example
+ * ctx.onRemove((e) => e.setAttribute('group', { type: 'int', value: e.keptCount(x) }));
  */
 export interface ChannelEditContext {
   /** The node as rewritten so far. */
@@ -52,7 +70,12 @@ export interface ChannelEditContext {
   inputConstant(index: number): Tensor | undefined;
 }
 
-/** A rewrite a rule registers for {@link removeChannels}: it adapts the node's attributes/constants. */
+/**
+ * A rewrite a rule registers for `removeChannels`: it adapts the node's attributes/constants.
+ *
+ * @example
+ * const edit: ChannelEdit = (e) => e.setInputConstant(1, int64Tensor('shape', [0, e.keptWidth(out)]));
+ */
 export type ChannelEdit = (ctx: ChannelEditContext) => void;
 
 /**

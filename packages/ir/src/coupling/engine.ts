@@ -1,6 +1,5 @@
 import type { Dim, Graph, Node } from '../graph';
 import { indexGraph, nodeLabel, type GraphIndex } from '../graph-index';
-import type { Tensor } from '../tensor';
 import { builtinChannelRule } from './builtin-rules';
 import {
   channelRuleKey,
@@ -10,7 +9,6 @@ import {
   type ChannelRuleContext,
   type ChannelValue,
   type ConstantWeight,
-  type SpanRef,
 } from './channel-rule';
 import { collectConstants, namesUsedBySubgraphs, type ConstantSource } from './constants';
 import { knownFacts } from './shapes';
@@ -689,7 +687,3 @@ function buildGroups(
   }
   return result;
 }
-
-/** Re-exported for rules: the constant behind a name. */
-export type { Tensor };
-export type { SpanRef };

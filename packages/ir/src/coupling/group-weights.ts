@@ -4,7 +4,12 @@ import { toFloat32, type Tensor } from '../tensor';
 import { collectConstants } from './constants';
 import type { ChannelSlice, CouplingGroup } from './types';
 
-/** One slice of a group with its values split per channel. */
+/**
+ * One slice of a group with its values split per channel.
+ *
+ * @example
+ * const [{ slice, channels }] = readGroupWeights(graph, group); // channels[j]: Float32Array
+ */
 export interface GroupWeightSlice {
   slice: ChannelSlice;
   /** `channels[j]`: every element of channel `j` of the slice (row-major over the other axes), as float32. */

@@ -1,4 +1,5 @@
 import type { Dim } from '../graph';
+import type { ChannelRule } from './channel-rule';
 
 /**
  * What a weight slice is to the group: the producing weights (`output`), the consuming weights
@@ -78,7 +79,13 @@ export interface CouplingGroup {
   minChannels: number;
 }
 
-/** Shapes (and small known contents) of values, by name — what `inferShapes` returns. */
+/**
+ * Shapes (and small known contents) of values, by name — what `inferShapes` returns.
+ *
+ * @example
+ * const shapes: KnownShapes = inferShapes(graph, { batchSize: 1 });
+ * analyzeCoupling(graph, { shapes });
+ */
 export type KnownShapes = ReadonlyMap<
   string,
   { shape?: readonly Dim[]; value?: readonly number[]; symbolic?: readonly Dim[] }
@@ -98,5 +105,5 @@ export interface CouplingOptions {
   /** Batch size used for shape inference when inputs have a symbolic batch dim. */
   batchSize?: number;
   /** Rules for this call only, by op type (`'Op'` or `'domain:Op'`), overriding registered ones. */
-  rules?: Readonly<Record<string, import('./channel-rule').ChannelRule>>;
+  rules?: Readonly<Record<string, ChannelRule>>;
 }

@@ -201,7 +201,8 @@ describe('removeChannels through layout, normalization and gating ops', () => {
       const s = new TestGraph(opset);
       const y = s.input('input', ['N', 3, 6, 6]);
       const c = s.relu(s.conv(y, 3, 8, 'convA'), 'reluA');
-      const attrs = opset === 11 ? { axis: 1, split: [4, 4] } : { axis: 1, num_outputs: 2 };
+      const attrs: Record<string, number | number[]> =
+        opset === 11 ? { axis: 1, split: [4, 4] } : { axis: 1, num_outputs: 2 };
       const [p0, p1] = s.node('Split', [c], attrs, 'split', 2);
       const sum = s.op(
         'Add',

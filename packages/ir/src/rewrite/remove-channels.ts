@@ -7,7 +7,12 @@ import type { CouplingOptions } from '../coupling/types';
 import { takeAlongAxis } from './take-along-axis';
 import { NameAllocator } from './names';
 
-/** Channels to keep per group id: sorted, distinct channel indices. */
+/**
+ * Channels to keep per group id: sorted, distinct channel indices.
+ *
+ * @example
+ * const keep: KeepMap = { conv1: [0, 2, 3], 'conv2[0:8]': [1, 5] };
+ */
 export type KeepMap = ReadonlyMap<string, readonly number[]> | Readonly<Record<string, readonly number[]>>;
 
 function entriesOf(keep: KeepMap): [string, readonly number[]][] {
