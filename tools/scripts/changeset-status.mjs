@@ -39,10 +39,19 @@ const require = createRequire(import.meta.url);
 const cliDir = dirname(require.resolve('@changesets/cli/package.json'));
 const bin = JSON.parse(readFileSync(join(cliDir, 'package.json'), 'utf8')).bin;
 const binPath = join(cliDir, typeof bin === 'string' ? bin : bin.changeset);
-const run = spawnSync(process.execPath, [binPath, 'status', ...args], { cwd: workspaceRoot, stdio: 'inherit' });
-const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: workspaceRoot, encoding: 'utf8' }).stdout.trim() !== '';
+const run = spawnSync(process.execPath, [binPath, 'status', ...args], {
+  cwd: workspaceRoot,
+  stdio: 'inherit',
+});
+const dirty =
+  spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+    cwd: workspaceRoot,
+    encoding: 'utf8',
+  }).stdout.trim() !== '';
 if (run.status !== 0 && dirty) {
-  console.log('changeset status: failed on a working tree with uncommitted edits; not counted here (a clean checkout must pass)');
+  console.log(
+    'changeset status: failed on a working tree with uncommitted edits; not counted here (a clean checkout must pass)',
+  );
   process.exit(0);
 }
 process.exit(run.status ?? 1);

@@ -19,7 +19,9 @@ function specifiers(name, exportsField) {
   if (typeof exportsField !== 'object' || exportsField === null) return [name];
   const keys = Object.keys(exportsField);
   if (!keys.every((k) => k.startsWith('.'))) return [name];
-  return keys.filter((k) => k !== './package.json' && !k.includes('*')).map((k) => (k === '.' ? name : `${name}/${k.slice(2)}`));
+  return keys
+    .filter((k) => k !== './package.json' && !k.includes('*'))
+    .map((k) => (k === '.' ? name : `${name}/${k.slice(2)}`));
 }
 
 /**
@@ -38,12 +40,16 @@ function loadAll(format, specs) {
     }
     process.stdout.write('\\n@@RESULT@@' + JSON.stringify(out));`;
   const wrapped = format === 'esm' ? body : `(async () => {${body}})()`;
-  const child = spawnSync(process.execPath, [...(format === 'esm' ? ['--input-type=module'] : []), '-e', wrapped], {
-    cwd: workspaceRoot,
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-    timeout: 120_000,
-  });
+  const child = spawnSync(
+    process.execPath,
+    [...(format === 'esm' ? ['--input-type=module'] : []), '-e', wrapped],
+    {
+      cwd: workspaceRoot,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 120_000,
+    },
+  );
   const marker = child.stdout?.lastIndexOf('@@RESULT@@') ?? -1;
   if (marker < 0) throw new Error(`${format} loader crashed (exit ${child.status}):\n${child.stderr}`);
   return JSON.parse(child.stdout.slice(marker + '@@RESULT@@'.length));
@@ -64,25 +70,35 @@ for (const spec of specs) {
     const onlyEsm = a.filter((k) => !b.includes(k));
     const onlyCjs = b.filter((k) => !a.includes(k));
     if (onlyEsm.length || onlyCjs.length) {
-      problems.push(`${spec}: ESM and CJS exports differ (only ESM: ${onlyEsm.join(', ') || '-'}; only CJS: ${onlyCjs.join(', ') || '-'})`);
+      problems.push(
+        `${spec}: ESM and CJS exports differ (only ESM: ${onlyEsm.join(', ') || '-'}; only CJS: ${onlyCjs.join(', ') || '-'})`,
+      );
     } else {
       console.log(`ok   ${spec}: ${a.length} exports, ESM and CJS`);
     }
   }
 }
 for (const pkg of packages) {
-  const bins = typeof pkg.manifest.bin === 'string' ? { [pkg.name]: pkg.manifest.bin } : (pkg.manifest.bin ?? {});
+  const bins =
+    typeof pkg.manifest.bin === 'string' ? { [pkg.name]: pkg.manifest.bin } : (pkg.manifest.bin ?? {});
   for (const [command, file] of Object.entries(bins)) {
-    const run = spawnSync(process.execPath, [join(pkg.dir, file), '--help'], { encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync(process.execPath, [join(pkg.dir, file), '--help'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     if (run.status !== 0 || !run.stdout.trim()) {
-      problems.push(`${pkg.name}: \`${command} --help\` exited ${run.status} with ${run.stdout.trim() ? 'output' : 'no output'}\n${run.stderr}`);
+      problems.push(
+        `${pkg.name}: \`${command} --help\` exited ${run.status} with ${run.stdout.trim() ? 'output' : 'no output'}\n${run.stderr}`,
+      );
     } else {
       console.log(`ok   ${command} --help (${pkg.name})`);
     }
   }
 }
 if (problems.length) {
-  console.error(`\ncheck-dist: ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  console.error(
+    `\ncheck-dist: ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+  );
   process.exit(1);
 }
 console.log(`check-dist: ${specs.length} entry points of ${packages.length} packages load as ESM and CJS`);

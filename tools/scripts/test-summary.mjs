@@ -14,7 +14,11 @@ import { workspaceRoot } from './workspace-packages.mjs';
 const dir = resolve(process.argv[2] ?? join(workspaceRoot, '.vitest-results'));
 let passed = 0;
 let failed = 0;
-const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
+const files = existsSync(dir)
+  ? readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+  : [];
 for (const file of files) {
   const name = file.replace(/\.json$/, '');
   let result;
@@ -33,7 +37,9 @@ for (const file of files) {
   const skipped = Number(result.numPendingTests ?? 0) + Number(result.numTodoTests ?? 0);
   passed += p;
   failed += f;
-  console.log(`${name}: ${p} passed, ${f} failed${skipped ? `, ${skipped} skipped` : ''}${p + f === 0 ? ' (no tests)' : ''}`);
+  console.log(
+    `${name}: ${p} passed, ${f} failed${skipped ? `, ${skipped} skipped` : ''}${p + f === 0 ? ' (no tests)' : ''}`,
+  );
 }
 if (files.length === 0) console.log(`no vitest results in ${dir}`);
 console.log(`${passed} passed, ${failed} failed`);

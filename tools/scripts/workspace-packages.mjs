@@ -35,7 +35,8 @@ export function listWorkspacePackages(root = workspaceRoot) {
   /** @type {WorkspacePackage[]} */
   const found = [];
   for (const glob of globs) {
-    if (!glob.endsWith('/*') || glob.slice(0, -2).includes('*')) throw new Error(`unsupported workspace glob '${glob}'`);
+    if (!glob.endsWith('/*') || glob.slice(0, -2).includes('*'))
+      throw new Error(`unsupported workspace glob '${glob}'`);
     const parent = join(root, glob.slice(0, -2));
     if (!existsSync(parent)) continue;
     for (const entry of readdirSync(parent, { withFileTypes: true })) {

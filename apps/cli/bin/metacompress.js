@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs';
 
 const cli = new URL('../dist/cli.js', import.meta.url);
 if (!existsSync(cli)) {
-  process.stderr.write('metacompress: the CLI is not built yet; run `npm run build` in the repository first\n');
+  process.stderr.write(
+    'metacompress: the CLI is not built yet; run `npm run build` in the repository first\n',
+  );
   process.exit(1);
 }
 await import(cli.href);

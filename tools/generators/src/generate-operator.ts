@@ -25,7 +25,11 @@ async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { dir: { type: 'string' }, description: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        dir: { type: 'string' },
+        description: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (error) {
     process.stderr.write(`generate:operator: ${(error as Error).message}\n\n${usage}`);
@@ -36,7 +40,9 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (parsed.positionals.length !== 1) {
-    process.stderr.write(`generate:operator: expected one operator name, got ${parsed.positionals.length}\n\n${usage}`);
+    process.stderr.write(
+      `generate:operator: expected one operator name, got ${parsed.positionals.length}\n\n${usage}`,
+    );
     return 2;
   }
   // npm runs scripts from the repository root; relative paths mean the caller's folder.
@@ -57,7 +63,9 @@ async function main(argv: string[]): Promise<number> {
         ? `\nnext: npm install   (links the new workspace package)\n      npx nx test ${out.packageName}\n`
         : `\nnext: cd ${shown} && npm install && npm test\n`,
     );
-    process.stdout.write('then replace the body of apply() in src/ with your algorithm (docs/writing-an-operator.md).\n');
+    process.stdout.write(
+      'then replace the body of apply() in src/ with your algorithm (docs/writing-an-operator.md).\n',
+    );
     return 0;
   } catch (error) {
     if (error instanceof GeneratorError) {

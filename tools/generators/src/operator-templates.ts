@@ -30,7 +30,10 @@ function packageJson(t: OperatorTemplateInput): string {
     import: { types: './dist/index.d.ts', default: './dist/index.js' },
     require: { types: './dist/index.d.cts', default: './dist/index.cjs' },
   };
-  const hosts = { '@metacompress/core': t.versions['@metacompress/core'], '@metacompress/ir': t.versions['@metacompress/ir'] };
+  const hosts = {
+    '@metacompress/core': t.versions['@metacompress/core'],
+    '@metacompress/ir': t.versions['@metacompress/ir'],
+  };
   const tools = workspace
     ? {}
     : {
@@ -57,7 +60,9 @@ function packageJson(t: OperatorTemplateInput): string {
       build: 'tsup',
       typecheck: 'tsc -p tsconfig.json',
       test: 'vitest run',
-      ...(workspace ? { publint: 'publint --strict' } : { prepublishOnly: 'npm run typecheck && npm test && npm run build' }),
+      ...(workspace
+        ? { publint: 'publint --strict' }
+        : { prepublishOnly: 'npm run typecheck && npm test && npm run build' }),
     },
     peerDependencies: hosts,
     devDependencies: { ...hosts, ...tools },
@@ -66,7 +71,11 @@ function packageJson(t: OperatorTemplateInput): string {
 
 function tsconfig(t: OperatorTemplateInput): string {
   if (t.flavor === 'workspace') {
-    return json({ extends: '../../tsconfig.base.json', compilerOptions: { allowImportingTsExtensions: true }, include: ['src', '*.ts'] });
+    return json({
+      extends: '../../tsconfig.base.json',
+      compilerOptions: { allowImportingTsExtensions: true },
+      include: ['src', '*.ts'],
+    });
   }
   return json({
     compilerOptions: {

@@ -1,5 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,14 +31,19 @@ const tools = {
 };
 /** The child tools must not believe they run inside this test's vitest worker. */
 const env = {
-  ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(__)?VITEST|^NODE_ENV$|^FORCE_COLOR$/.test(key))),
+  ...Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !/^(__)?VITEST|^NODE_ENV$|^FORCE_COLOR$/.test(key)),
+  ),
   NO_COLOR: '1',
 };
 const rootManifest = JSON.parse(readFileSync(join(workspaceRoot, 'package.json'), 'utf8'));
 
 function run(cwd: string, command: string, args: string[]) {
   const result = spawnSync(command, args, { cwd, env, encoding: 'utf8', timeout: 150_000 });
-  return { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? String(result.error) : ''}` };
+  return {
+    status: result.status,
+    output: `${result.stdout ?? ''}${result.stderr ?? ''}${result.error ? String(result.error) : ''}`,
+  };
 }
 
 function runNode(cwd: string, script: string, args: string[] = []) {
@@ -52,7 +67,10 @@ function loadBuilt(packageDir: string, name: string) {
     '-e',
     `const core = await import('@metacompress/core'); const m = await import('./dist/index.js'); ${check}`,
   ]);
-  const cjs = run(packageDir, process.execPath, ['-e', `const core = require('@metacompress/core'); const m = require('./dist/index.cjs'); ${check}`]);
+  const cjs = run(packageDir, process.execPath, [
+    '-e',
+    `const core = require('@metacompress/core'); const m = require('./dist/index.cjs'); ${check}`,
+  ]);
   return { esm, cjs };
 }
 
@@ -61,7 +79,9 @@ let base: string;
 beforeAll(() => {
   for (const pkg of ['core', 'ir']) {
     if (!existsSync(join(workspaceRoot, 'packages', pkg, 'dist', 'index.js'))) {
-      throw new Error(`@metacompress/${pkg} is not built: run \`npx nx test tools-generators\` (it builds first) or \`npm run build\``);
+      throw new Error(
+        `@metacompress/${pkg} is not built: run \`npx nx test tools-generators\` (it builds first) or \`npm run build\``,
+      );
     }
   }
   base = mkdtempSync(join(tmpdir(), 'mc-generator-'));
@@ -76,7 +96,9 @@ describe('generateOperatorPackage', () => {
     expect(toIdentifier('weight-sharing')).toBe('weightSharing');
     expect(toIdentifier('lowrank')).toBe('lowrank');
     for (const name of ['Low Rank', 'LowRank', 'low_rank', '1bit', '-x', 'x-', '', 'a--b']) {
-      await expect(generateOperatorPackage({ name, dir: join(base, 'never') }), name).rejects.toBeInstanceOf(GeneratorError);
+      await expect(generateOperatorPackage({ name, dir: join(base, 'never') }), name).rejects.toBeInstanceOf(
+        GeneratorError,
+      );
     }
     expect(existsSync(join(base, 'never'))).toBe(false);
   });
@@ -85,7 +107,9 @@ describe('generateOperatorPackage', () => {
     const dir = join(base, 'taken', 'metacompress-operator-taken');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'package.json'), '{"name":"mine"}');
-    await expect(generateOperatorPackage({ name: 'taken', dir: join(base, 'taken') })).rejects.toThrow(/already exists and is not empty/);
+    await expect(generateOperatorPackage({ name: 'taken', dir: join(base, 'taken') })).rejects.toThrow(
+      /already exists and is not empty/,
+    );
     expect(readdirSync(dir)).toEqual(['package.json']);
     expect(readFileSync(join(dir, 'package.json'), 'utf8')).toBe('{"name":"mine"}');
   });
@@ -94,7 +118,17 @@ describe('generateOperatorPackage', () => {
     const dir = join(base, 'standalone');
     fakeInstall(dir);
     const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    const generate = run(workspaceRoot, npm, ['run', '--silent', 'generate:operator', '--', 'low-rank', '--dir', dir, '--description', 'Zeroes small weights.']);
+    const generate = run(workspaceRoot, npm, [
+      'run',
+      '--silent',
+      'generate:operator',
+      '--',
+      'low-rank',
+      '--dir',
+      dir,
+      '--description',
+      'Zeroes small weights.',
+    ]);
     expect(generate.output).toContain('created metacompress-operator-low-rank');
     expect(generate.status, generate.output).toBe(0);
 
@@ -105,24 +139,39 @@ describe('generateOperatorPackage', () => {
       name: 'metacompress-operator-low-rank',
       version: '0.1.0',
       description: 'Zeroes small weights.',
-      peerDependencies: { '@metacompress/core': expect.stringMatching(/^\^\d/), '@metacompress/ir': expect.stringMatching(/^\^\d/) },
-      devDependencies: { vitest: rootManifest.devDependencies.vitest, typescript: rootManifest.devDependencies.typescript },
+      peerDependencies: {
+        '@metacompress/core': expect.stringMatching(/^\^\d/),
+        '@metacompress/ir': expect.stringMatching(/^\^\d/),
+      },
+      devDependencies: {
+        vitest: rootManifest.devDependencies.vitest,
+        typescript: rootManifest.devDependencies.typescript,
+      },
     });
     expect(manifest.exports['.']['@metacompress/source']).toBeUndefined();
     const operatorSource = readFileSync(join(pkgDir, 'src', 'low-rank.ts'), 'utf8');
-    expect(operatorSource).toContain("export const lowRank = defineOperator<Graph, typeof lowRankOptions>({");
+    expect(operatorSource).toContain('export const lowRank = defineOperator<Graph, typeof lowRankOptions>({');
     expect(operatorSource).toContain("name: 'low-rank'");
-    expect(readFileSync(join(pkgDir, 'README.md'), 'utf8')).toMatch(/^# metacompress-operator-low-rank\n\n```sh\nnpx metacompress compress .* --operator metacompress-operator-low-rank/);
+    expect(readFileSync(join(pkgDir, 'README.md'), 'utf8')).toMatch(
+      /^# metacompress-operator-low-rank\n\n```sh\nnpx metacompress compress .* --operator metacompress-operator-low-rank/,
+    );
 
     const tsc = runNode(pkgDir, tools.tsc, ['-p', 'tsconfig.json']);
     expect(tsc.status, tsc.output).toBe(0);
-    const test = runNode(pkgDir, tools.vitest, ['run', '--reporter=default', '--reporter=json', '--outputFile.json=results.json']);
+    const test = runNode(pkgDir, tools.vitest, [
+      'run',
+      '--reporter=default',
+      '--reporter=json',
+      '--outputFile.json=results.json',
+    ]);
     expect(test.status, test.output).toBe(0);
     const results = JSON.parse(readFileSync(join(pkgDir, 'results.json'), 'utf8'));
     expect([results.numPassedTests, results.numFailedTests]).toEqual([4, 0]);
     const build = runNode(pkgDir, tools.tsup);
     expect(build.status, build.output).toBe(0);
-    expect(readdirSync(join(pkgDir, 'dist')).sort()).toEqual(expect.arrayContaining(['index.cjs', 'index.d.cts', 'index.d.ts', 'index.js']));
+    expect(readdirSync(join(pkgDir, 'dist')).sort()).toEqual(
+      expect.arrayContaining(['index.cjs', 'index.d.cts', 'index.d.ts', 'index.js']),
+    );
     const { esm, cjs } = loadBuilt(pkgDir, 'low-rank');
     expect(esm.output.trim(), esm.output).toBe('LOADED');
     expect(cjs.output.trim(), cjs.output).toBe('LOADED');
@@ -131,7 +180,8 @@ describe('generateOperatorPackage', () => {
   it('scaffolds a monorepo package configured like its siblings; it type-checks and tests from sources, and builds', async () => {
     const root = join(base, 'monorepo');
     fakeInstall(root);
-    for (const file of ['package.json', 'tsconfig.base.json', 'vitest.shared.ts']) copyFileSync(join(workspaceRoot, file), join(root, file));
+    for (const file of ['package.json', 'tsconfig.base.json', 'vitest.shared.ts'])
+      copyFileSync(join(workspaceRoot, file), join(root, file));
     const out = await generateOperatorPackage({ name: 'lowrank', dir: join(root, 'packages') });
     expect(out.flavor).toBe('workspace');
     expect(out.packageDir).toBe(join(root, 'packages', 'metacompress-operator-lowrank'));
@@ -139,14 +189,18 @@ describe('generateOperatorPackage', () => {
     const manifest = JSON.parse(readFileSync(join(out.packageDir, 'package.json'), 'utf8'));
     expect(manifest.exports['.']['@metacompress/source']).toBe('./src/index.ts');
     expect(manifest.scripts.publint).toBe('publint --strict');
-    expect(JSON.parse(readFileSync(join(out.packageDir, 'tsconfig.json'), 'utf8')).extends).toBe('../../tsconfig.base.json');
+    expect(JSON.parse(readFileSync(join(out.packageDir, 'tsconfig.json'), 'utf8')).extends).toBe(
+      '../../tsconfig.base.json',
+    );
 
     const tsc = runNode(out.packageDir, tools.tsc, ['-p', 'tsconfig.json']);
     expect(tsc.status, tsc.output).toBe(0);
     const test = runNode(out.packageDir, tools.vitest, ['run']);
     expect(test.status, test.output).toBe(0);
     // The shared config wrote the results where .ci/run adds them up.
-    const results = JSON.parse(readFileSync(join(root, '.vitest-results', 'metacompress-operator-lowrank.json'), 'utf8'));
+    const results = JSON.parse(
+      readFileSync(join(root, '.vitest-results', 'metacompress-operator-lowrank.json'), 'utf8'),
+    );
     expect([results.numPassedTests, results.numFailedTests]).toEqual([4, 0]);
     const build = runNode(out.packageDir, tools.tsup);
     expect(build.status, build.output).toBe(0);

@@ -66,7 +66,9 @@ function caret(root: string, folder: string): string {
  */
 function flavorFor(parentDir: string): OperatorTemplateInput['flavor'] {
   const root = dirname(parentDir);
-  return existsSync(join(root, 'tsconfig.base.json')) && existsSync(join(root, 'vitest.shared.ts')) ? 'workspace' : 'standalone';
+  return existsSync(join(root, 'tsconfig.base.json')) && existsSync(join(root, 'vitest.shared.ts'))
+    ? 'workspace'
+    : 'standalone';
 }
 
 /**
@@ -78,7 +80,9 @@ function flavorFor(parentDir: string): OperatorTemplateInput['flavor'] {
  * const out = await generateOperatorPackage({ name: 'lowrank', dir: '/tmp/plugins', description: 'Low-rank factorization of Gemm and Conv weights.' });
  * out.packageDir; // '/tmp/plugins/metacompress-operator-lowrank'
  */
-export async function generateOperatorPackage(options: GenerateOperatorOptions): Promise<GeneratedOperatorPackage> {
+export async function generateOperatorPackage(
+  options: GenerateOperatorOptions,
+): Promise<GeneratedOperatorPackage> {
   const { name } = options;
   if (typeof name !== 'string' || !OPERATOR_NAME.test(name)) {
     throw new GeneratorError(
@@ -95,7 +99,8 @@ export async function generateOperatorPackage(options: GenerateOperatorOptions):
   const rootManifest = readJson(join(root, 'package.json'));
   const tool = (dep: string) => {
     const range = rootManifest.devDependencies?.[dep];
-    if (typeof range !== 'string') throw new GeneratorError(`the root package.json has no devDependency '${dep}'`);
+    if (typeof range !== 'string')
+      throw new GeneratorError(`the root package.json has no devDependency '${dep}'`);
     return range;
   };
   const identifier = toIdentifier(name);

@@ -12,7 +12,12 @@ import { listWorkspacePackages } from '../workspace-packages.mjs';
  * onnxruntime-web's wasm runtime.
  */
 
-/** A one-node ONNX model (Relu over float[3]) written field by field with protobufjs. */
+/**
+ * A one-node ONNX model (Relu over float[3]) written field by field with protobufjs. Field numbers
+ * are onnx.proto's: ModelProto{1 ir_version, 7 graph, 8 opset_import}, GraphProto{1 node, 2 name,
+ * 11 input, 12 output}, NodeProto{1 input, 2 output, 3 name, 4 op_type}, ValueInfoProto{1 name,
+ * 2 type}, TypeProto{1 tensor_type{1 elem_type, 2 shape{1 dim{1 dim_value}}}}.
+ */
 function reluModel(): Uint8Array {
   const w = protobuf.Writer.create();
   const message = (field: number, body: () => void) => {
@@ -21,19 +26,25 @@ function reluModel(): Uint8Array {
     w.ldelim();
   };
   const text = (field: number, value: string) => w.uint32((field << 3) | 2).string(value);
+  const varint = (field: number, value: number) => w.uint32(field << 3).int64(value);
   const floatVector = (name: string) => {
-    text(1, name); // ValueInfoProto.name
-    message(2, () => // .type: TypeProto
-      message(1, () => { // .tensor_type
-        w.uint32(8).int32(1); // elem_type FLOAT
-        message(2, () => message(1, () => w.uint32(8).int64(3))); // shape { dim { dim_value: 3 } }
+    text(1, name);
+    message(2, () =>
+      message(1, () => {
+        varint(1, 1); // FLOAT
+        message(2, () => message(1, () => varint(1, 3)));
       }),
     );
   };
-  w.uint32(8).int64(8); // ModelProto.ir_version
-  message(8, () => w.uint32(16).int64(13)); // opset_import { version: 13 }
-  message(7, () => { // graph
-    message(1, () => { text(1, 'x'); text(2, 'y'); text(3, 'relu'); text(4, 'Relu'); });
+  varint(1, 8);
+  message(8, () => varint(2, 13));
+  message(7, () => {
+    message(1, () => {
+      text(1, 'x');
+      text(2, 'y');
+      text(3, 'relu');
+      text(4, 'Relu');
+    });
     text(2, 'relu-graph');
     message(11, () => floatVector('x'));
     message(12, () => floatVector('y'));
@@ -42,7 +53,9 @@ function reluModel(): Uint8Array {
 }
 
 describe('module resolution under vitest.shared.ts', () => {
-  const sourcePackages = listWorkspacePackages().filter((p) => p.manifest.exports?.['.']?.['@metacompress/source']);
+  const sourcePackages = listWorkspacePackages().filter(
+    (p) => p.manifest.exports?.['.']?.['@metacompress/source'],
+  );
 
   it('resolves every workspace package to its TypeScript source, so tests need no build', () => {
     expect(sourcePackages.length).toBeGreaterThanOrEqual(10);

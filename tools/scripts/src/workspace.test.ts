@@ -26,12 +26,18 @@ function sourceFiles(dir: string): string[] {
 /** Bare module specifiers a file imports, re-exports or requires (`@scope/name`, `name`). */
 function importedPackages(code: string): string[] {
   const specs = new Set<string>();
-  const patterns = [/\bfrom\s*['"]([^'"]+)['"]/g, /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g, /\bimport\s+['"]([^'"]+)['"]/g, /\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g];
+  const patterns = [
+    /\bfrom\s*['"]([^'"]+)['"]/g,
+    /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+    /\bimport\s+['"]([^'"]+)['"]/g,
+    /\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+  ];
   const withoutComments = code.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
   for (const pattern of patterns) {
     for (const match of withoutComments.matchAll(pattern)) {
       const spec = match[1];
-      if (spec.startsWith('.') || spec.startsWith('/') || spec.startsWith('node:') || spec.startsWith('#')) continue;
+      if (spec.startsWith('.') || spec.startsWith('/') || spec.startsWith('node:') || spec.startsWith('#'))
+        continue;
       const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
       if (!builtinModules.includes(name)) specs.add(name);
     }
@@ -57,7 +63,9 @@ describe('workspace', () => {
     expect(packages.map((p) => p.path)).toEqual(
       expect.arrayContaining([
         'apps/cli',
-        ...['backend-ort', 'backend-tfjs', 'core', 'distill', 'ir', 'meta', 'prune', 'quantize', 'tasks'].map((n) => `packages/${n}`),
+        ...['backend-ort', 'backend-tfjs', 'core', 'distill', 'ir', 'meta', 'prune', 'quantize', 'tasks'].map(
+          (n) => `packages/${n}`,
+        ),
       ]),
     );
   });
@@ -71,9 +79,15 @@ describe('workspace', () => {
 
   it('keeps core free of other packages and lets nothing depend on the CLI', () => {
     const core = packages.find((p) => p.name === '@metacompress/core');
-    expect(Object.keys(core?.manifest.dependencies ?? {}).filter((d) => d.startsWith('@metacompress/'))).toEqual([]);
+    expect(
+      Object.keys(core?.manifest.dependencies ?? {}).filter((d) => d.startsWith('@metacompress/')),
+    ).toEqual([]);
     for (const pkg of packages) {
-      const deps = { ...pkg.manifest.dependencies, ...pkg.manifest.peerDependencies, ...pkg.manifest.devDependencies };
+      const deps = {
+        ...pkg.manifest.dependencies,
+        ...pkg.manifest.peerDependencies,
+        ...pkg.manifest.devDependencies,
+      };
       expect(Object.keys(deps), pkg.name).not.toContain('@metacompress/cli');
     }
   });
@@ -98,8 +112,12 @@ describe.each(packages.map((p) => [p.path, p] as const))('%s', (_path, pkg) => {
       for (const condition of ['import', 'require'] as const) {
         const branch = target[condition];
         expect(Object.keys(branch ?? {}), `${key} ${condition}`).toEqual(['types', 'default']);
-        expect(branch.default, `${key} ${condition}`).toMatch(condition === 'import' ? /^\.\/dist\/.+\.js$/ : /^\.\/dist\/.+\.cjs$/);
-        expect(branch.types, `${key} ${condition}`).toMatch(condition === 'import' ? /^\.\/dist\/.+\.d\.ts$/ : /^\.\/dist\/.+\.d\.cts$/);
+        expect(branch.default, `${key} ${condition}`).toMatch(
+          condition === 'import' ? /^\.\/dist\/.+\.js$/ : /^\.\/dist\/.+\.cjs$/,
+        );
+        expect(branch.types, `${key} ${condition}`).toMatch(
+          condition === 'import' ? /^\.\/dist\/.+\.d\.ts$/ : /^\.\/dist\/.+\.d\.cts$/,
+        );
       }
       if (target['@metacompress/source'] !== undefined) {
         expect(Object.keys(target)[0], key).toBe('@metacompress/source');
@@ -113,12 +131,17 @@ describe.each(packages.map((p) => [p.path, p] as const))('%s', (_path, pkg) => {
     expect(m.files).toEqual(expect.arrayContaining(['dist', 'README.md']));
     for (const file of Object.values<string>(typeof m.bin === 'string' ? { bin: m.bin } : (m.bin ?? {}))) {
       expect(existsSync(join(pkg.dir, file)), `bin ${file}`).toBe(true);
-      expect(m.files.some((f: string) => file.replace(/^\.\//, '').startsWith(`${f}/`)), `bin ${file} is in files`).toBe(true);
+      expect(
+        m.files.some((f: string) => file.replace(/^\.\//, '').startsWith(`${f}/`)),
+        `bin ${file} is in files`,
+      ).toBe(true);
     }
   });
 
   it('has the build, typecheck, test and publint scripts and the shared configs', () => {
-    expect(Object.keys(m.scripts ?? {})).toEqual(expect.arrayContaining(['build', 'typecheck', 'test', 'publint']));
+    expect(Object.keys(m.scripts ?? {})).toEqual(
+      expect.arrayContaining(['build', 'typecheck', 'test', 'publint']),
+    );
     expect(existsSync(join(pkg.dir, 'src', 'index.ts'))).toBe(true);
     expect(existsSync(join(pkg.dir, 'tsup.config.ts'))).toBe(true);
     expect(read(pkg, 'vitest.config.ts')).toContain('packageTestConfig(import.meta.dirname');
@@ -139,13 +162,17 @@ describe.each(packages.map((p) => [p.path, p] as const))('%s', (_path, pkg) => {
     for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies', 'devDependencies']) {
       for (const [dep, range] of Object.entries<string>(m[field] ?? {})) {
         const version = siblings.get(dep);
-        if (version !== undefined) expect(accepts(range, version), `${field}.${dep} ${range} vs ${version}`).toBe(true);
+        if (version !== undefined)
+          expect(accepts(range, version), `${field}.${dep} ${range} vs ${version}`).toBe(true);
       }
     }
   });
 
   it('imports, in published code, only packages it declares', () => {
-    const declared = new Set([m.name, ...Object.keys({ ...m.dependencies, ...m.peerDependencies, ...m.optionalDependencies })]);
+    const declared = new Set([
+      m.name,
+      ...Object.keys({ ...m.dependencies, ...m.peerDependencies, ...m.optionalDependencies }),
+    ]);
     const undeclared: string[] = [];
     for (const file of sourceFiles(join(pkg.dir, 'src'))) {
       if (/(\.test\.|[\\/]test-[^\\/]*$)/.test(file)) continue;
