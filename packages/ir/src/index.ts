@@ -78,3 +78,26 @@ export { removeChannels, type KeepMap } from './rewrite/remove-channels';
 export { takeAlongAxis } from './rewrite/take-along-axis';
 export { foldBatchNorm } from './rewrite/fold-batch-norm';
 export { insertQdq, stripQdq, type InsertQdqOptions, type QdqSpec } from './rewrite/qdq';
+export {
+  bisectMonotone,
+  createCostEstimator,
+  estimateCost,
+  freeGroups,
+  keepCandidates,
+  keepCount,
+  refineKeeps,
+  solveBudget,
+  solveUniformRatio,
+  uniformFamily,
+  type BisectResult,
+  type BudgetSolution,
+  type CostBudget,
+  type CostEstimate,
+  type CostEstimator,
+  type CostEstimatorOptions,
+  type CostMetric,
+  type KeepCounts,
+  type KeepFamily,
+  type KeepRounding,
+  type SolveBudgetOptions,
+} from './budget/index';
