@@ -34,7 +34,11 @@ export {
   conv2DBackpropFilterGradConfig,
   depthwiseBackpropFilterGradConfig,
   depthwiseBackpropInputGradConfig,
+  eluGradGradConfig,
+  RESIZE_GRAD_KERNELS,
+  resizeGradGradConfig,
   zeroGradConfig,
 } from './gradients/higher-order-gradients';
+export { softmaxCrossEntropy } from './losses/softmax-cross-entropy';
 export { registerTrainingGradients, trainingGradientConfigs } from './gradients/register-gradients';
 export { installTapeOrderFix, isTapeOrderFixInstalled, uninstallTapeOrderFix } from './gradients/tape-order-fix';

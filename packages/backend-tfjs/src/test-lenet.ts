@@ -28,12 +28,12 @@ export function createLeNet(seed = 1): LeNet {
   const b5 = tf.variable(tf.zeros([10]));
   const params = [c1, b1, c2, b2, w3, b3, w4, b4, w5, b5];
   const logits = (x: tf.Tensor4D) => {
-    let h = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, c1 as tf.Tensor4D, 1, 'valid'), b1)), 2, 2, 'valid');
-    h = tf.maxPool(tf.relu(tf.add(tf.conv2d(h, c2 as tf.Tensor4D, 1, 'valid'), b2)), 2, 2, 'valid');
+    let h: tf.Tensor4D = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, c1 as tf.Tensor4D, 1, 'valid'), b1)) as tf.Tensor4D, 2, 2, 'valid');
+    h = tf.maxPool(tf.relu(tf.add(tf.conv2d(h, c2 as tf.Tensor4D, 1, 'valid'), b2)) as tf.Tensor4D, 2, 2, 'valid');
     let f: tf.Tensor2D = tf.reshape(h, [x.shape[0], 256]);
-    f = tf.relu(tf.add(tf.matMul(f, w3 as tf.Tensor2D), b3));
-    f = tf.relu(tf.add(tf.matMul(f, w4 as tf.Tensor2D), b4));
-    return tf.add(tf.matMul(f, w5 as tf.Tensor2D), b5);
+    f = tf.relu(tf.add(tf.matMul(f, w3 as tf.Tensor2D), b3)) as tf.Tensor2D;
+    f = tf.relu(tf.add(tf.matMul(f, w4 as tf.Tensor2D), b4)) as tf.Tensor2D;
+    return tf.add(tf.matMul(f, w5 as tf.Tensor2D), b5) as tf.Tensor2D;
   };
   const loss = (x: tf.Tensor4D, labels: tf.Tensor2D) => tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.logSoftmax(logits(x))), 1))) as tf.Scalar;
   return {

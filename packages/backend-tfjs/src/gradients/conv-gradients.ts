@@ -4,7 +4,6 @@ import {
   pad as padOp,
   reshape,
   slice,
-  stridedSlice,
   type GradConfig,
   type Tensor,
   type Tensor4D,
@@ -39,10 +38,24 @@ export function dilateFilter(filter: Tensor4D, [dh, dw]: [number, number]): Tens
   return slice(q, [0, 0, 0, 0], [(kh - 1) * dh + 1, (kw - 1) * dw + 1, a, b]) as Tensor4D;
 }
 
-/** Every `d`-th tap of a dilated filter's gradient: the inverse of {@link dilateFilter}. */
+/**
+ * Every `d`-th tap of a dilated filter's gradient: the inverse of {@link dilateFilter}. Built from
+ * pad, reshape and slice (tfjs-core has no gradient for `stridedSlice`) so that it can be
+ * differentiated again.
+ */
 function undilate(g: Tensor4D, [dh, dw]: [number, number]): Tensor4D {
   if (dh === 1 && dw === 1) return g;
-  return stridedSlice(g, [0, 0, 0, 0], g.shape, [dh, dw, 1, 1]) as Tensor4D;
+  const [h, w, a, b] = g.shape;
+  const kh = (h - 1) / dh + 1;
+  const kw = (w - 1) / dw + 1;
+  const full = padOp(g, [
+    [0, dh - 1],
+    [0, dw - 1],
+    [0, 0],
+    [0, 0],
+  ]);
+  const taps = slice(reshape(full, [kh, dh, kw, dw, a, b]), [0, 0, 0, 0, 0, 0], [kh, 1, kw, 1, a, b]);
+  return reshape(taps, [kh, kw, a, b]);
 }
 
 /**

@@ -3,6 +3,7 @@ import {
   DepthwiseConv2dNative,
   DepthwiseConv2dNativeBackpropFilter,
   DepthwiseConv2dNativeBackpropInput,
+  EluGrad,
   Equal,
   Greater,
   GreaterEqual,
@@ -16,8 +17,16 @@ import {
   LogicalOr,
   LogicalXor,
   NotEqual,
+  ResizeBilinear,
+  ResizeBilinearGrad,
+  ResizeNearestNeighbor,
+  ResizeNearestNeighborGrad,
+  add,
+  cast,
   conv2d,
   engine,
+  less,
+  mul,
   zeros,
   type GradConfig,
   type NamedAttrMap,
@@ -92,6 +101,56 @@ export const depthwiseBackpropInputGradConfig: GradConfig = {
     };
   },
 };
+
+/**
+ * Gradient of `EluGrad` (`dx = dy · (y < 0 ? y + 1 : 1)` with `y = elu(x)`), for second
+ * derivatives through ELU.
+ *
+ * @example
+ * registerGradient(eluGradGradConfig);
+ */
+export const eluGradGradConfig: GradConfig = {
+  kernelName: EluGrad,
+  inputsToSave: ['dy', 'y'],
+  gradFunc: (ddx, saved) => {
+    const [dy, y] = saved as [Tensor, Tensor];
+    const negative = cast(less(y, 0), 'float32');
+    return {
+      dy: () => mul(ddx as Tensor, add(mul(negative, y), 1)),
+      y: () => mul(mul(ddx as Tensor, dy), negative),
+    };
+  },
+};
+
+/**
+ * Gradient of a resize's backprop kernel (`ResizeBilinearGrad`, `ResizeNearestNeighborGrad`):
+ * it is linear in `dy`, and its adjoint is the forward resize to `dy`'s size with the same
+ * attributes; `images` only gives the shape.
+ *
+ * @example
+ * registerGradient(resizeGradGradConfig(ResizeBilinearGrad, ResizeBilinear));
+ */
+export function resizeGradGradConfig(gradKernel: string, forwardKernel: string): GradConfig {
+  return {
+    kernelName: gradKernel,
+    inputsToSave: ['dy', 'images'],
+    gradFunc: (ddx, saved, attrs) => {
+      const [dy, images] = saved as [Tensor4D, Tensor4D];
+      const a = attrs as unknown as { alignCorners: boolean; halfPixelCenters: boolean };
+      const forwardAttrs = { alignCorners: a.alignCorners, halfPixelCenters: a.halfPixelCenters, size: [dy.shape[1], dy.shape[2]] };
+      return {
+        dy: () => engine().runKernel(forwardKernel, { images: ddx as Tensor }, forwardAttrs as unknown as NamedAttrMap) as Tensor,
+        images: () => zeros(images.shape),
+      };
+    },
+  };
+}
+
+/** The resize backprop kernels and their forward kernels. */
+export const RESIZE_GRAD_KERNELS = [
+  [ResizeBilinearGrad, ResizeBilinear],
+  [ResizeNearestNeighborGrad, ResizeNearestNeighbor],
+] as const;
 
 /** Binary kernels whose outputs are piecewise constant (booleans): zero gradient everywhere. */
 export const PIECEWISE_CONSTANT_BINARY_KERNELS = [Equal, NotEqual, Greater, GreaterEqual, Less, LessEqual, LogicalAnd, LogicalOr, LogicalXor] as const;

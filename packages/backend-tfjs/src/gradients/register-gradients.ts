@@ -6,6 +6,9 @@ import {
   conv2DBackpropFilterGradConfig,
   depthwiseBackpropFilterGradConfig,
   depthwiseBackpropInputGradConfig,
+  eluGradGradConfig,
+  RESIZE_GRAD_KERNELS,
+  resizeGradGradConfig,
   zeroGradConfig,
 } from './higher-order-gradients';
 import { avgPoolGradConfig, avgPoolGradGradConfig, maxPoolGradGradConfig, maxPoolSelectGradConfig } from './pool-gradients';
@@ -26,6 +29,8 @@ export function trainingGradientConfigs(): GradConfig[] {
     avgPoolGradGradConfig,
     maxPoolGradGradConfig,
     maxPoolSelectGradConfig,
+    eluGradGradConfig,
+    ...RESIZE_GRAD_KERNELS.map(([grad, forward]) => resizeGradGradConfig(grad, forward)),
     ...PIECEWISE_CONSTANT_BINARY_KERNELS.map((k) => zeroGradConfig(k, ['a', 'b'])),
     ...PIECEWISE_CONSTANT_UNARY_KERNELS.map((k) => zeroGradConfig(k, ['x'])),
   ];
