@@ -24,6 +24,8 @@ export { conv2DBackpropFilterKernel } from './kernels/conv2d-backprop-filter';
 export { depthwiseConv2dNativeBackpropFilterKernel } from './kernels/depthwise-conv2d-backprop-filter';
 export { depthwiseConv2dNativeBackpropInputKernel } from './kernels/depthwise-conv2d-backprop-input';
 export { unsortedSegmentSumKernel } from './kernels/unsorted-segment-sum';
+export { maxPoolGradKernel, maxPoolPositions, maxPoolWithArgmaxKernel } from './kernels/max-pool-positions';
+export { explicitSamePaddingKernel } from './kernels/explicit-same-padding';
 export { MaxPoolSelect, maxPoolSelectKernel } from './kernels/max-pool-select';
 export { TRAINING_KERNELS, nativeKernel, registerTrainingKernels, type KernelInstall, type TrainingKernelSpec } from './kernels/training-kernels';
 export { conv2DGradConfig, depthwiseConv2dNativeGradConfig, dilateFilter } from './gradients/conv-gradients';

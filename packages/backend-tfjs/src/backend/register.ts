@@ -1,9 +1,14 @@
-import { BackendRegistry, backends as defaultRegistry } from '@metacompress/core';
+import { backends as defaultRegistry, type BackendRegistry } from '@metacompress/core';
 import { initTfjs } from '../engine/init-tfjs';
 import { TFJS_BACKEND_ENV, engineOrderFromEnv, type TfjsEngineName } from '../engine/engine-names';
 import { createTfjsBackend, type GraphExecutor } from './tfjs-backend';
 
-/** Names and priorities under which this package registers (kind `differentiable`). */
+/**
+ * Names and priorities under which this package registers (kind `differentiable`).
+ *
+ * @example
+ * TFJS_BACKEND_PRIORITIES['tfjs-wasm']; // 20
+ */
 export const TFJS_BACKEND_PRIORITIES: Readonly<Record<TfjsEngineName, number>> = { 'tfjs-node': 30, 'tfjs-wasm': 20, 'tfjs-cpu': 10 };
 
 /** Options of {@link registerTfjsBackends}. */

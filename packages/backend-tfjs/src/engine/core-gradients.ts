@@ -34,7 +34,12 @@ export function ensureCoreGradients(from: string = import.meta.url): void {
   );
 }
 
-/** Whether the gradient functions of tfjs-core's ops are registered in this process. */
+/**
+ * Whether the gradient functions of tfjs-core's ops are registered in this process.
+ *
+ * @example
+ * if (!hasCoreGradients()) ensureCoreGradients();
+ */
 export function hasCoreGradients(): boolean {
   return getGradient('Sum') != null && getGradient('Conv2D') != null && getGradient('Softmax') != null;
 }

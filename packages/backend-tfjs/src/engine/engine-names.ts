@@ -6,10 +6,21 @@ export type TfjsEngineName = 'tfjs-node' | 'tfjs-wasm' | 'tfjs-cpu';
 /** What a caller may ask for (short or engine names are both accepted by the parsers). */
 export type TfjsEngineChoice = 'tfjs-node' | 'wasm' | 'cpu';
 
-/** The environment variable that overrides the engine order: a name or a comma-separated list. */
+/**
+ * The environment variable that overrides the engine order: a name or a comma-separated list.
+ *
+ * @example
+ * // METACOMPRESS_TFJS_BACKEND=cpu npx metacompress …
+ * process.env[TFJS_BACKEND_ENV] = 'wasm,cpu';
+ */
 export const TFJS_BACKEND_ENV = 'METACOMPRESS_TFJS_BACKEND';
 
-/** Default order: native TensorFlow when installed, then wasm, then the pure-JS cpu backend. */
+/**
+ * Default order: native TensorFlow when installed, then wasm, then the pure-JS cpu backend.
+ *
+ * @example
+ * DEFAULT_ENGINE_ORDER[0]; // 'tfjs-node'
+ */
 export const DEFAULT_ENGINE_ORDER: readonly TfjsEngineName[] = ['tfjs-node', 'tfjs-wasm', 'tfjs-cpu'];
 
 const ALIASES: Record<string, TfjsEngineName> = {

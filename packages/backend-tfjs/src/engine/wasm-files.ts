@@ -2,7 +2,12 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 
-/** The three binaries that `@tensorflow/tfjs-backend-wasm` may load. */
+/**
+ * The three binaries that `@tensorflow/tfjs-backend-wasm` may load.
+ *
+ * @example
+ * WASM_FILE_NAMES.includes('tfjs-backend-wasm-simd.wasm'); // true
+ */
 export const WASM_FILE_NAMES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'] as const;
 
 /**

@@ -146,16 +146,31 @@ export function resizeGradGradConfig(gradKernel: string, forwardKernel: string):
   };
 }
 
-/** The resize backprop kernels and their forward kernels. */
+/**
+ * The resize backprop kernels and their forward kernels.
+ *
+ * @example
+ * RESIZE_GRAD_KERNELS.forEach(([grad, forward]) => registerGradient(resizeGradGradConfig(grad, forward)));
+ */
 export const RESIZE_GRAD_KERNELS = [
   [ResizeBilinearGrad, ResizeBilinear],
   [ResizeNearestNeighborGrad, ResizeNearestNeighbor],
 ] as const;
 
-/** Binary kernels whose outputs are piecewise constant (booleans): zero gradient everywhere. */
+/**
+ * Binary kernels whose outputs are piecewise constant (booleans): zero gradient everywhere.
+ *
+ * @example
+ * PIECEWISE_CONSTANT_BINARY_KERNELS.forEach((k) => registerGradient(zeroGradConfig(k, ['a', 'b'])));
+ */
 export const PIECEWISE_CONSTANT_BINARY_KERNELS = [Equal, NotEqual, Greater, GreaterEqual, Less, LessEqual, LogicalAnd, LogicalOr, LogicalXor] as const;
 
-/** Unary kernels whose outputs are piecewise constant (booleans): zero gradient everywhere. */
+/**
+ * Unary kernels whose outputs are piecewise constant (booleans): zero gradient everywhere.
+ *
+ * @example
+ * PIECEWISE_CONSTANT_UNARY_KERNELS.forEach((k) => registerGradient(zeroGradConfig(k, ['x'])));
+ */
 export const PIECEWISE_CONSTANT_UNARY_KERNELS = [LogicalNot, IsNan, IsInf, IsFinite] as const;
 
 /**

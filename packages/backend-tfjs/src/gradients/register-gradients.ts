@@ -17,6 +17,9 @@ import { avgPoolGradConfig, avgPoolGradGradConfig, maxPoolGradGradConfig, maxPoo
  * The gradient functions this package registers on top of tfjs-core's: corrected ones (dilated
  * convolutions, SAME-padded average pooling) and the gradients of backprop kernels and
  * comparisons that second derivatives need.
+ *
+ * @example
+ * trainingGradientConfigs().map((c) => c.kernelName); // ['Conv2D', 'DepthwiseConv2dNative', 'AvgPool', …]
  */
 export function trainingGradientConfigs(): GradConfig[] {
   return [

@@ -67,7 +67,12 @@ export function uninstallTapeOrderFix(target: unknown = engine()): boolean {
   return true;
 }
 
-/** Whether {@link installTapeOrderFix} is active on the engine. */
+/**
+ * Whether {@link installTapeOrderFix} is active on the engine.
+ *
+ * @example
+ * if (!isTapeOrderFixInstalled()) installTapeOrderFix();
+ */
 export function isTapeOrderFixInstalled(target: unknown = engine()): boolean {
   return (target as EngineLike)[PATCH] !== undefined;
 }

@@ -6,6 +6,9 @@ import { compose } from './kernel-composer';
  * pooling `input`, the value of `values` (same shape as `input`) at the position of the maximum.
  * It is the adjoint of `MaxPoolGrad` with respect to `dy` (what second derivatives through max
  * pooling need) and picks positions exactly as the backend's `MaxPoolGrad` does, ties included.
+ *
+ * @example
+ * const picked = tf.engine().runKernel(MaxPoolSelect, { values, input: x }, { filterSize: 2, strides: 2, pad: 'valid' });
  */
 export const MaxPoolSelect = 'MetacompressMaxPoolSelect';
 

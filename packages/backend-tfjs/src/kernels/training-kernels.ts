@@ -28,6 +28,9 @@ export interface TrainingKernelSpec {
  * padding as explicit pads (see `explicitSamePaddingKernel`). On cpu the composed filter gradients
  * replace the native ones, which are 4–60× slower (see `bench/kernels.bench.ts`); the cpu's own
  * `DepthwiseConv2dNativeBackpropInput` is kept (faster). Every backend gets {@link MaxPoolSelect}.
+ *
+ * @example
+ * TRAINING_KERNELS.filter((k) => k.install.wasm).map((k) => k.kernelName);
  */
 export const TRAINING_KERNELS: readonly TrainingKernelSpec[] = [
   {

@@ -1,0 +1,129 @@
+import type * as tfc from '@tensorflow/tfjs-core';
+import { ErrorCodes, MetacompressError } from '@metacompress/core';
+import { isFloatType, type Node } from '@metacompress/ir';
+import type { Tf } from './layout';
+import { channelsLastTensor, logicalTensor, shapeOf, type RuntimeValue } from './runtime-value';
+
+/** A running-statistics update produced by a BatchNormalization in batch-statistics mode. */
+export interface BatchNormUpdate {
+  /** Initializer names of the running mean and variance. */
+  mean: string;
+  var: string;
+  /** Batch mean and (unbiased) variance, `[C]`. */
+  batchMean: tfc.Tensor1D;
+  batchVar: tfc.Tensor1D;
+  /** ONNX momentum: running = running·momentum + batch·(1 − momentum). */
+  momentum: number;
+}
+
+/** What one forward pass collects besides its outputs. */
+export interface ForwardState {
+  /** Running-statistics updates, applied by the caller after the step (see `Executor.applyBatchNormUpdates`). */
+  batchNormUpdates: BatchNormUpdate[];
+  /** Seed source for Dropout in training mode. */
+  nextSeed(): number;
+}
+
+/** Settings a forward pass runs under. */
+export interface ForwardSettings {
+  training: boolean;
+  /** `batch`: BatchNormalization uses batch statistics while training (and records running-stat updates); `frozen` (default): running statistics always. */
+  batchNorm: 'frozen' | 'batch';
+  /** Apply Dropout while training (default true). */
+  dropout: boolean;
+}
+
+/**
+ * What an op handler sees: the node, its inputs as runtime values, and helpers to read them in
+ * the layout the handler wants. Handlers return their outputs (in any layout) and never dispose
+ * inputs; the executor runs each forward pass inside `tf.tidy`.
+ *
+ * @example
+ * const relu: OpHandler = (ctx) => ({ ...ctx.input(0), tensor: ctx.tf.relu(ctx.tensor(0)) });
+ */
+export interface OpContext {
+  readonly tf: Tf;
+  readonly node: Node;
+  /** The node's name, or `#index (OpType)` when it has none. */
+  readonly label: string;
+  /** The ONNX opset of the node's domain. */
+  readonly opset: number;
+  readonly settings: ForwardSettings;
+  readonly state: ForwardState;
+  readonly inputs: readonly (RuntimeValue | undefined)[];
+  /** Initializer names of the inputs ('' when an input is not an initializer). */
+  readonly inputInitializers: readonly string[];
+  /** True when input `i` is given. */
+  has(i: number): boolean;
+  /** Input `i` (throws `MC_MODEL_INVALID` when missing). */
+  input(i: number): RuntimeValue;
+  /** Input `i` as a float tensor in its current layout (no copy). */
+  tensor(i: number): tfc.Tensor;
+  /** Input `i` as a tensor in logical (ONNX) order. */
+  logical(i: number): tfc.Tensor;
+  /** Input `i` channels-last (rank ≥ 3). */
+  channelsLast(i: number): tfc.Tensor;
+  /** Logical shape of input `i`. */
+  shape(i: number): number[];
+  /** Input `i` read on the host (constants directly; computed tensors are downloaded), or undefined when absent. */
+  numbers(i: number): number[] | undefined;
+  /** True when input `i` is a host constant. */
+  isConst(i: number): boolean;
+  /** Throws `MC_UNSUPPORTED_OP` naming the node. */
+  unsupported(message: string, field?: string): never;
+  /** Throws `MC_MODEL_INVALID` naming the node. */
+  invalid(message: string, field?: string): never;
+}
+
+/** A tfjs implementation of an op: returns one value per node output (or a single value). */
+export type OpHandler = (ctx: OpContext) => RuntimeValue | (RuntimeValue | undefined)[];
+
+/** Builds the context of one node. */
+export function createOpContext(
+  tf: Tf,
+  node: Node,
+  label: string,
+  opset: number,
+  inputs: readonly (RuntimeValue | undefined)[],
+  inputInitializers: readonly string[],
+  settings: ForwardSettings,
+  state: ForwardState,
+): OpContext {
+  const fail = (code: string, message: string, field?: string): never => {
+    throw new MetacompressError(code, `${node.opType} node '${label}': ${message}`, { node: label, opType: node.opType, ...(field ? { field } : {}) });
+  };
+  const input = (i: number): RuntimeValue => inputs[i] ?? fail(ErrorCodes.MODEL_INVALID, `input ${i} is missing`, `inputs[${i}]`);
+  const asFloat = (t: tfc.Tensor): tfc.Tensor => (t.dtype === 'float32' ? t : tf.cast(t, 'float32'));
+  return {
+    tf,
+    node,
+    label,
+    opset,
+    settings,
+    state,
+    inputs,
+    inputInitializers,
+    has: (i) => inputs[i] !== undefined,
+    input,
+    tensor(i) {
+      const v = input(i);
+      return v.kind === 'tensor' ? v.tensor : asFloat(logicalTensor(tf, v));
+    },
+    logical: (i) => {
+      const v = input(i);
+      const t = logicalTensor(tf, v);
+      return v.kind === 'const' && isFloatType(v.dataType) ? asFloat(t) : t;
+    },
+    channelsLast: (i) => channelsLastTensor(tf, input(i)),
+    shape: (i) => shapeOf(input(i)),
+    numbers(i) {
+      const v = inputs[i];
+      if (!v) return undefined;
+      if (v.kind === 'const') return Array.from(v.values);
+      return Array.from(logicalTensor(tf, v).dataSync());
+    },
+    isConst: (i) => inputs[i]?.kind === 'const',
+    unsupported: (message, field) => fail(ErrorCodes.UNSUPPORTED_OP, message, field),
+    invalid: (message, field) => fail(ErrorCodes.MODEL_INVALID, message, field),
+  };
+}
