@@ -101,3 +101,16 @@ export {
   type KeepRounding,
   type SolveBudgetOptions,
 } from './budget/index';
+export { decodeTfjs, TFJS_DECODE_OPSET, type DecodeTfjsOptions } from './tfjs/decode';
+export { encodeTfjs, TFJS_LAYERS_VERSION, type EncodeTfjsOptions, type EncodedTfjs } from './tfjs/encode';
+export { loadTfjs, saveTfjs, type LoadTfjsOptions, type SaveTfjsOptions, type SavedTfjs } from './tfjs/files';
+export {
+  parseTfjsModelJson,
+  type KerasJson,
+  type TfjsModelJson,
+  type TfjsQuantization,
+  type TfjsWeightSpec,
+  type TfjsWeightsGroup,
+} from './tfjs/model-json';
+export { DEFAULT_SHARD_BYTES, packTfjsWeights, readTfjsWeights, shardPaths, weightByteLength, type TfjsWeightValue } from './tfjs/weights';
+export { readKerasTopology, type KerasLayer, type KerasTopology, type LayerCall, type TensorRef } from './tfjs/keras-topology';

@@ -1,0 +1,149 @@
+import { ErrorCodes, MetacompressError, isMetacompressError } from '@metacompress/core';
+import { DataType } from '../dtype';
+import type { Graph } from '../graph';
+import { nodeLabel } from '../graph-index';
+import { inferShapes } from '../shape/infer-shapes';
+import { canonicalRelation, EncodeContext, type EncodedValue } from './encode-context';
+import { OP_ENCODERS } from './encode-ops';
+import { identityPerm, NCHW_FROM_NHWC, NHWC_FROM_NCHW } from './layout';
+import type { TfjsModelJson } from './model-json';
+import { DEFAULT_SHARD_BYTES, packTfjsWeights, shardPaths } from './weights';
+
+/** The tfjs-layers version whose JSON dialect the encoder writes. */
+export const TFJS_LAYERS_VERSION = '4.22.0';
+
+/**
+ * Options of {@link encodeTfjs}.
+ *
+ * @example
+ * encodeTfjs(graph, { shardBytes: 1 << 20, modelName: 'lenet5' });
+ */
+export interface EncodeTfjsOptions {
+  /** The source model file, named in error details. */
+  file?: string;
+  /** Shard size the manifest's `paths` assume (default 4 MiB, as TF.js). */
+  shardBytes?: number;
+  /** Name of the Keras model (default: the graph's name). */
+  modelName?: string;
+}
+
+/** A TF.js LayersModel in memory: `model.json` content and the weight bytes of all shards, concatenated. */
+export interface EncodedTfjs {
+  modelJson: TfjsModelJson;
+  weightData: Uint8Array;
+}
+
+/** True when every consumer of a rank-4 input is a Transpose to NCHW: the input is NHWC already. */
+function inputIsNhwc(ctx: EncodeContext, name: string): boolean {
+  const users = ctx.consumers.get(name) ?? [];
+  if (users.length === 0 || ctx.graphOutputs.has(name)) return false;
+  return users.every((n) => {
+    if (n.opType !== 'Transpose') return false;
+    const perm = n.attributes.perm;
+    return perm?.type === 'ints' && perm.value.length === 4 && perm.value.every((p, i) => p === NCHW_FROM_NHWC[i]);
+  });
+}
+
+/**
+ * Encodes an IR graph (ONNX semantics, NCHW) as a TF.js LayersModel: a functional Keras `Model`
+ * topology in the tfjs-layers dialect plus float32 weights (little-endian, one buffer; the manifest
+ * lists shard paths `group1-shardKofN.bin` for `shardBytes`-sized pieces, as {@link saveTfjs} writes them).
+ *
+ * Layout: the TF.js model is NHWC, the TF.js convention. An NCHW image input `[N, C, H, W]` of the
+ * graph becomes a Keras input `[N, H, W, C]` (feed it transposed); an input that the graph
+ * itself transposes to NCHW first (as {@link decodeTfjs} writes them) stays as it is. Rank-4 outputs
+ * come out NHWC; other outputs keep their IR layout. Convolution weights go OIHW → HWIO; a
+ * Flatten of NCHW features becomes a Keras Flatten of NHWC features whose reordering is folded
+ * into the rows of the Dense kernels that read it (or undone with Reshape + Permute + Flatten when
+ * something else reads it).
+ *
+ * Ops: Conv (group 1 or depthwise), Gemm, MatMul (+ bias Add), BatchNormalization, MaxPool,
+ * AveragePool, GlobalAverage/MaxPool, ReduceMean/Max over H, W, Flatten, Reshape, Transpose,
+ * Add/Sum, Mul, Mean, Max, Min, Concat, Relu, Clip(0, max), LeakyRelu, PRelu, Elu, Selu, Sigmoid,
+ * HardSigmoid, Tanh, Softplus, Softsign, Softmax, LogSoftmax, Pad (zero, spatial), Identity, Dropout.
+ * Anything else throws `MC_UNSUPPORTED_OP` naming the node and its op type.
+ *
+ * @example
+ * const { modelJson, weightData } = encodeTfjs(await loadOnnx('lenet5.onnx'));
+ * const model = await tf.loadLayersModel(tf.io.fromMemory({
+ *   modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest[0].weights, weightData: weightData.buffer }));
+ */
+export function encodeTfjs(graph: Graph, options: EncodeTfjsOptions = {}): EncodedTfjs {
+  const file = options.file;
+  for (const [i, node] of graph.nodes.entries()) {
+    const known = (node.domain === '' || node.domain === 'ai.onnx') && (OP_ENCODERS.has(node.opType) || node.opType === 'Constant');
+    if (!known) {
+      throw new MetacompressError(ErrorCodes.UNSUPPORTED_OP, `${node.domain ? `${node.domain}::` : ''}${node.opType} has no TF.js Keras layer`, {
+        file,
+        node: nodeLabel(node, i),
+        opType: node.opType,
+      });
+    }
+  }
+  let shapes;
+  try {
+    shapes = inferShapes(graph, { file });
+  } catch (error) {
+    if (isMetacompressError(error)) throw error;
+    throw new MetacompressError(ErrorCodes.MODEL_INVALID, `shape inference failed: ${(error as Error).message}`, { file }, { cause: error });
+  }
+  const ctx = new EncodeContext(graph, shapes, file);
+
+  for (const input of graph.inputs) {
+    if (ctx.constants.has(input.name)) continue; // an initializer listed as an input (IR < 4)
+    const type = input.type;
+    if (type?.kind !== 'tensor' || !type.shape) {
+      throw new MetacompressError(ErrorCodes.SHAPE_MISMATCH, 'a graph input needs a tensor type with a known rank', { file, field: `input '${input.name}'` });
+    }
+    if (type.elemType !== DataType.FLOAT) {
+      throw new MetacompressError(ErrorCodes.UNSUPPORTED_DTYPE, 'TF.js models encoded here take float32 inputs only', { file, field: `input '${input.name}'` });
+    }
+    const dims = type.shape.map((d) => (typeof d === 'number' ? d : null));
+    const rank = dims.length;
+    const nhwc = rank === 4 && inputIsNhwc(ctx, input.name);
+    const kerasShape = rank === 4 && !nhwc ? NHWC_FROM_NCHW.map((i) => dims[i]) : dims;
+    const name = ctx.layer('InputLayer', input.name, { batch_input_shape: [null, ...kerasShape.slice(1)], dtype: 'float32', sparse: false }, []);
+    const v: EncodedValue = { keras: name, rel: nhwc ? { kind: 'perm', perm: identityPerm(4) } : canonicalRelation(rank) };
+    ctx.values.set(input.name, v);
+  }
+
+  for (const node of graph.nodes) {
+    if (ctx.absorbed.has(node)) continue;
+    if (node.opType === 'Constant') {
+      ctx.addConstant(node);
+      continue;
+    }
+    OP_ENCODERS.get(node.opType)!(ctx, node);
+  }
+
+  const outputLayers: [string, number, number][] = [];
+  for (const output of graph.outputs) {
+    const v = ctx.values.get(output.name);
+    if (!v) {
+      throw new MetacompressError(ErrorCodes.UNSUPPORTED_OP, 'the graph output is a constant (a Keras model cannot output one)', { file, field: `output '${output.name}'` });
+    }
+    const rank = ctx.shape(output.name)?.length ?? (v.rel.kind === 'perm' ? v.rel.perm.length : 2);
+    const probe = { name: output.name, opType: 'Output', domain: '', inputs: [output.name], outputs: [], attributes: {} };
+    const isNhwcPerm = v.rel.kind === 'perm' && rank === 4 && v.rel.perm.every((p, i) => p === NHWC_FROM_NCHW[i]);
+    const identity = v.rel.kind === 'perm' && v.rel.perm.every((p, i) => p === i);
+    const keras = isNhwcPerm || identity ? v.keras : ctx.canonical(v, probe, rank);
+    outputLayers.push([keras, 0, 0]);
+  }
+
+  const inputLayers = graph.inputs.filter((i) => !ctx.constants.has(i.name)).map((i) => [ctx.values.get(i.name)!.keras, 0, 0] as [string, number, number]);
+  const { specs, data } = packTfjsWeights(ctx.weights);
+  const shardBytes = options.shardBytes ?? DEFAULT_SHARD_BYTES;
+  const modelJson: TfjsModelJson = {
+    format: 'layers-model',
+    generatedBy: `metacompress (tfjs-layers ${TFJS_LAYERS_VERSION} dialect)`,
+    convertedBy: null,
+    modelTopology: {
+      class_name: 'Model',
+      config: { name: options.modelName ?? (graph.name || 'model'), layers: ctx.layers, input_layers: inputLayers, output_layers: outputLayers },
+      keras_version: `tfjs-layers ${TFJS_LAYERS_VERSION}`,
+      backend: 'tensor_flow.js',
+    },
+    weightsManifest: [{ paths: shardPaths(data.byteLength, shardBytes), weights: specs }],
+  };
+  return { modelJson, weightData: data };
+}
