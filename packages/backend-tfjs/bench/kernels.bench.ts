@@ -34,11 +34,24 @@ function mlpStepMs(steps: number): number {
   const sizes = [784, 300, 100, 10];
   const params: tf.Variable[] = [];
   for (let i = 0; i + 1 < sizes.length; i++) {
-    params.push(tf.variable(tf.mul(tf.tensor2d(seeded(sizes[i]! * sizes[i + 1]!, i), [sizes[i]!, sizes[i + 1]!]), Math.sqrt(3 / sizes[i]!))));
+    params.push(
+      tf.variable(
+        tf.mul(
+          tf.tensor2d(seeded(sizes[i]! * sizes[i + 1]!, i), [sizes[i]!, sizes[i + 1]!]),
+          Math.sqrt(3 / sizes[i]!),
+        ),
+      ),
+    );
     params.push(tf.variable(tf.zeros([sizes[i + 1]!])));
   }
   const x = tf.tensor2d(seeded(BATCH * 784, 9), [BATCH, 784]);
-  const y = tf.oneHot(tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 10), 'int32'), 10);
+  const y = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: BATCH }, (_, i) => i % 10),
+      'int32',
+    ),
+    10,
+  );
   const step = () =>
     tf.tidy(() => {
       const { grads } = tf.variableGrads(() => {
@@ -66,10 +79,41 @@ function backpropFilterMs(reps: number): Record<string, number> {
   ];
   for (const [name, xs, fs] of shapes) {
     const pad = name.includes('same') ? 'same' : 'valid';
-    const g = tf.backend_util.computeConv2DInfo(xs as [number, number, number, number], fs as [number, number, number, number], 1, 1, pad);
-    const x = tf.tensor(seeded(xs.reduce((a, b) => a * b), 1), xs);
-    const dy = tf.tensor(seeded(g.outShape.reduce((a, b) => a * b), 2), g.outShape);
-    out[name] = time(() => tf.dispose(tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad, dataFormat: 'NHWC', filterShape: fs } as never) as tf.Tensor), reps);
+    const g = tf.backend_util.computeConv2DInfo(
+      xs as [number, number, number, number],
+      fs as [number, number, number, number],
+      1,
+      1,
+      pad,
+    );
+    const x = tf.tensor(
+      seeded(
+        xs.reduce((a, b) => a * b),
+        1,
+      ),
+      xs,
+    );
+    const dy = tf.tensor(
+      seeded(
+        g.outShape.reduce((a, b) => a * b),
+        2,
+      ),
+      g.outShape,
+    );
+    out[name] = time(
+      () =>
+        tf.dispose(
+          tf
+            .engine()
+            .runKernel('Conv2DBackpropFilter', { x, dy }, {
+              strides: 1,
+              pad,
+              dataFormat: 'NHWC',
+              filterShape: fs,
+            } as never) as tf.Tensor,
+        ),
+      reps,
+    );
     tf.dispose([x, dy]);
   }
   return out;
@@ -88,7 +132,8 @@ function withNativeCpuFilterGradient<T>(f: () => T): T {
   }
 }
 
-const fmt = (ms: number) => `${ms.toFixed(1).padStart(8)} ms/step  ${((BATCH * 1000) / ms).toFixed(0).padStart(6)} samples/s`;
+const fmt = (ms: number) =>
+  `${ms.toFixed(1).padStart(8)} ms/step  ${((BATCH * 1000) / ms).toFixed(0).padStart(6)} samples/s`;
 
 async function main() {
   const results: Record<string, { lenet: number; mlp: number; bpf: Record<string, number> }> = {};
@@ -106,14 +151,18 @@ async function main() {
   console.log(`  tfjs-wasm (composed backprop kernels)      ${fmt(w.lenet)}`);
   console.log(`  tfjs-cpu  (composed filter gradient)       ${fmt(c.lenet)}`);
   console.log(`  tfjs-cpu  (its own Conv2DBackpropFilter)   ${fmt(nativeLenet)}`);
-  console.log(`  wasm / cpu speed-up: ${(c.lenet / w.lenet).toFixed(1)}×; composed vs own kernel on cpu: ${(nativeLenet / c.lenet).toFixed(1)}×`);
+  console.log(
+    `  wasm / cpu speed-up: ${(c.lenet / w.lenet).toFixed(1)}×; composed vs own kernel on cpu: ${(nativeLenet / c.lenet).toFixed(1)}×`,
+  );
   console.log('MLP 784-300-100-10 SGD step');
   console.log(`  tfjs-wasm ${fmt(w.mlp)}`);
   console.log(`  tfjs-cpu  ${fmt(c.mlp)}`);
   console.log(`  wasm / cpu speed-up: ${(c.mlp / w.mlp).toFixed(1)}×`);
   console.log('Conv2DBackpropFilter alone (ms): wasm composed | cpu composed | cpu own');
   for (const name of Object.keys(w.bpf)) {
-    console.log(`  ${name.padEnd(30)} ${w.bpf[name]!.toFixed(1).padStart(7)} | ${c.bpf[name]!.toFixed(1).padStart(7)} | ${nativeBpf[name]!.toFixed(1).padStart(8)}`);
+    console.log(
+      `  ${name.padEnd(30)} ${w.bpf[name]!.toFixed(1).padStart(7)} | ${c.bpf[name]!.toFixed(1).padStart(7)} | ${nativeBpf[name]!.toFixed(1).padStart(8)}`,
+    );
   }
 }
 

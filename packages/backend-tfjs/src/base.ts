@@ -17,7 +17,11 @@ export {
 } from './engine/engine-names';
 export { locateWasmFiles, WASM_FILE_NAMES } from './engine/wasm-files';
 export { ensureCoreGradients, hasCoreGradients } from './engine/core-gradients';
-export { createTfjsBackend, type GraphExecutor, type TfjsDifferentiableBackend } from './backend/tfjs-backend';
+export {
+  createTfjsBackend,
+  type GraphExecutor,
+  type TfjsDifferentiableBackend,
+} from './backend/tfjs-backend';
 export { registerTfjsBackends, TFJS_BACKEND_PRIORITIES, type RegisterTfjsOptions } from './backend/register';
 export { KernelComposer, compose } from './kernels/kernel-composer';
 export { conv2DBackpropFilterKernel } from './kernels/conv2d-backprop-filter';
@@ -27,9 +31,21 @@ export { unsortedSegmentSumKernel } from './kernels/unsorted-segment-sum';
 export { maxPoolGradKernel, maxPoolPositions, maxPoolWithArgmaxKernel } from './kernels/max-pool-positions';
 export { explicitSamePaddingKernel } from './kernels/explicit-same-padding';
 export { MaxPoolSelect, maxPoolSelectKernel } from './kernels/max-pool-select';
-export { TRAINING_KERNELS, nativeKernel, registerTrainingKernels, type KernelInstall, type TrainingKernelSpec } from './kernels/training-kernels';
+export {
+  TRAINING_KERNELS,
+  nativeKernel,
+  registerTrainingKernels,
+  type KernelInstall,
+  type TrainingKernelSpec,
+} from './kernels/training-kernels';
 export { conv2DGradConfig, depthwiseConv2dNativeGradConfig, dilateFilter } from './gradients/conv-gradients';
-export { avgPoolCountScale, avgPoolGradConfig, avgPoolGradGradConfig, maxPoolGradGradConfig, maxPoolSelectGradConfig } from './gradients/pool-gradients';
+export {
+  avgPoolCountScale,
+  avgPoolGradConfig,
+  avgPoolGradGradConfig,
+  maxPoolGradGradConfig,
+  maxPoolSelectGradConfig,
+} from './gradients/pool-gradients';
 export {
   PIECEWISE_CONSTANT_BINARY_KERNELS,
   PIECEWISE_CONSTANT_UNARY_KERNELS,
@@ -43,4 +59,8 @@ export {
 } from './gradients/higher-order-gradients';
 export { softmaxCrossEntropy } from './losses/softmax-cross-entropy';
 export { registerTrainingGradients, trainingGradientConfigs } from './gradients/register-gradients';
-export { installTapeOrderFix, isTapeOrderFixInstalled, uninstallTapeOrderFix } from './gradients/tape-order-fix';
+export {
+  installTapeOrderFix,
+  isTapeOrderFixInstalled,
+  uninstallTapeOrderFix,
+} from './gradients/tape-order-fix';

@@ -14,7 +14,13 @@ export function seeded(n: number, seed: number): Float32Array {
 
 /** A tensor of deterministic values. */
 export function randomTensor(shape: number[], seed: number): tf.Tensor {
-  return tf.tensor(seeded(shape.reduce((a, b) => a * b, 1), seed), shape);
+  return tf.tensor(
+    seeded(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+    shape,
+  );
 }
 
 /** max |a − b| / max |b| (0 when both are all zero); Infinity on a length mismatch. */

@@ -9,7 +9,11 @@ import { createTfjsBackend, type GraphExecutor } from './tfjs-backend';
  * @example
  * TFJS_BACKEND_PRIORITIES['tfjs-wasm']; // 20
  */
-export const TFJS_BACKEND_PRIORITIES: Readonly<Record<TfjsEngineName, number>> = { 'tfjs-node': 30, 'tfjs-wasm': 20, 'tfjs-cpu': 10 };
+export const TFJS_BACKEND_PRIORITIES: Readonly<Record<TfjsEngineName, number>> = {
+  'tfjs-node': 30,
+  'tfjs-wasm': 20,
+  'tfjs-cpu': 10,
+};
 
 /** Options of {@link registerTfjsBackends}. */
 export interface RegisterTfjsOptions {

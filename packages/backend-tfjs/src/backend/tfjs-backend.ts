@@ -9,8 +9,17 @@ import type { TfjsRuntime } from '../engine/init-tfjs';
  * throw `MC_UNSUPPORTED_OP`).
  */
 export interface GraphExecutor {
-  weightGradients(runtime: TfjsRuntime, model: Graph, batches: Iterable<LabeledBatch>): Promise<Map<string, Float32Array>>;
-  evaluate(runtime: TfjsRuntime, model: Graph, data: Dataset, options?: { batchSize?: number; limit?: number }): Promise<EvaluationResult>;
+  weightGradients(
+    runtime: TfjsRuntime,
+    model: Graph,
+    batches: Iterable<LabeledBatch>,
+  ): Promise<Map<string, Float32Array>>;
+  evaluate(
+    runtime: TfjsRuntime,
+    model: Graph,
+    data: Dataset,
+    options?: { batchSize?: number; limit?: number },
+  ): Promise<EvaluationResult>;
 }
 
 /** The differentiable backend of this package, as core's registry hands it out. */
@@ -29,14 +38,22 @@ export interface TfjsDifferentiableBackend extends DifferentiableBackend<Graph> 
  * const backend = createTfjsBackend(await initTfjs({ prefer: ['wasm'] }), executor);
  * const grads = await backend.weightGradients(graph, batches);
  */
-export function createTfjsBackend(runtime: TfjsRuntime, executor?: GraphExecutor, name: string = runtime.engine): TfjsDifferentiableBackend {
+export function createTfjsBackend(
+  runtime: TfjsRuntime,
+  executor?: GraphExecutor,
+  name: string = runtime.engine,
+): TfjsDifferentiableBackend {
   const ensureActive = async () => {
     if (runtime.tf.getBackend() !== runtime.backendName) await runtime.tf.setBackend(runtime.backendName);
   };
   const missing = (method: string) =>
-    new MetacompressError(ErrorCodes.UNSUPPORTED_OP, `${method}() needs the IR executor, which this build of @metacompress/backend-tfjs does not have yet`, {
-      backend: name,
-    });
+    new MetacompressError(
+      ErrorCodes.UNSUPPORTED_OP,
+      `${method}() needs the IR executor, which this build of @metacompress/backend-tfjs does not have yet`,
+      {
+        backend: name,
+      },
+    );
   return {
     name,
     engine: runtime.engine,

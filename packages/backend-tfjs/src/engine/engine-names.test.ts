@@ -23,7 +23,10 @@ describe('engine names', () => {
   });
 
   it('reads a list from the environment variable, ignoring blanks and duplicates', () => {
-    expect(engineOrderFromEnv({ METACOMPRESS_TFJS_BACKEND: 'cpu, wasm,,cpu' })).toEqual(['tfjs-cpu', 'tfjs-wasm']);
+    expect(engineOrderFromEnv({ METACOMPRESS_TFJS_BACKEND: 'cpu, wasm,,cpu' })).toEqual([
+      'tfjs-cpu',
+      'tfjs-wasm',
+    ]);
     expect(engineOrderFromEnv({ METACOMPRESS_TFJS_BACKEND: '  ' })).toBeUndefined();
     expect(engineOrderFromEnv({})).toBeUndefined();
   });

@@ -58,10 +58,17 @@ export function toEngineName(choice: string, field = 'prefer'): TfjsEngineName {
  * @example
  * engineOrderFromEnv({ METACOMPRESS_TFJS_BACKEND: 'wasm,cpu' }); // ['tfjs-wasm', 'tfjs-cpu']
  */
-export function engineOrderFromEnv(env: Record<string, string | undefined> = process.env): TfjsEngineName[] | undefined {
+export function engineOrderFromEnv(
+  env: Record<string, string | undefined> = process.env,
+): TfjsEngineName[] | undefined {
   const raw = env[TFJS_BACKEND_ENV];
   if (raw === undefined || raw.trim() === '') return undefined;
-  return dedupe(raw.split(',').filter((s) => s.trim() !== '').map((s) => toEngineName(s, TFJS_BACKEND_ENV)));
+  return dedupe(
+    raw
+      .split(',')
+      .filter((s) => s.trim() !== '')
+      .map((s) => toEngineName(s, TFJS_BACKEND_ENV)),
+  );
 }
 
 /**
@@ -75,7 +82,8 @@ export function resolveEngineOrder(
   prefer: readonly string[] | undefined,
   env: Record<string, string | undefined> = process.env,
 ): { order: TfjsEngineName[]; source: 'option' | 'env' | 'default' } {
-  if (prefer && prefer.length > 0) return { order: dedupe(prefer.map((p) => toEngineName(p))), source: 'option' };
+  if (prefer && prefer.length > 0)
+    return { order: dedupe(prefer.map((p) => toEngineName(p))), source: 'option' };
   const fromEnv = engineOrderFromEnv(env);
   if (fromEnv) return { order: fromEnv, source: 'env' };
   return { order: [...DEFAULT_ENGINE_ORDER], source: 'default' };

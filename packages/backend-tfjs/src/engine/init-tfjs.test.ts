@@ -43,13 +43,21 @@ describe('initTfjs', () => {
     const wasm = await initTfjs({ prefer: ['wasm'] });
     expect(wasm.tf.getBackend()).toBe('wasm');
     expect(wasm.kernels).toEqual(
-      expect.arrayContaining(['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'UnsortedSegmentSum']),
+      expect.arrayContaining([
+        'Conv2DBackpropFilter',
+        'DepthwiseConv2dNativeBackpropFilter',
+        'DepthwiseConv2dNativeBackpropInput',
+        'UnsortedSegmentSum',
+      ]),
     );
   });
 
   it('follows METACOMPRESS_TFJS_BACKEND and reports through a progress reporter', async () => {
     const events: ProgressEvent[] = [];
-    const rt = await initTfjs({ env: { METACOMPRESS_TFJS_BACKEND: 'cpu' }, log: { emit: (e) => events.push(e) } });
+    const rt = await initTfjs({
+      env: { METACOMPRESS_TFJS_BACKEND: 'cpu' },
+      log: { emit: (e) => events.push(e) },
+    });
     expect(rt.engine).toBe('tfjs-cpu');
     expect(rt.orderSource).toBe('env');
     expect(rt.reasons['tfjs-wasm']).toBe('not in METACOMPRESS_TFJS_BACKEND=cpu');
@@ -72,8 +80,14 @@ describe('initTfjs', () => {
 
   it('finds the wasm binaries through module resolution', () => {
     const paths = locateWasmFiles();
-    expect(paths && Object.keys(paths).sort()).toEqual(['tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm', 'tfjs-backend-wasm.wasm']);
-    expect(paths!['tfjs-backend-wasm-simd.wasm']).toMatch(/tfjs-backend-wasm[\\/]dist[\\/]tfjs-backend-wasm-simd\.wasm$/);
+    expect(paths && Object.keys(paths).sort()).toEqual([
+      'tfjs-backend-wasm-simd.wasm',
+      'tfjs-backend-wasm-threaded-simd.wasm',
+      'tfjs-backend-wasm.wasm',
+    ]);
+    expect(paths!['tfjs-backend-wasm-simd.wasm']).toMatch(
+      /tfjs-backend-wasm[\\/]dist[\\/]tfjs-backend-wasm-simd\.wasm$/,
+    );
   });
 });
 

@@ -5,7 +5,12 @@ import { registerTrainingGradients } from '../gradients/register-gradients';
 import { installTapeOrderFix } from '../gradients/tape-order-fix';
 import { registerTrainingKernels } from '../kernels/training-kernels';
 import { ensureCoreGradients } from './core-gradients';
-import { TFJS_BACKEND_ENV, resolveEngineOrder, type TfjsEngineChoice, type TfjsEngineName } from './engine-names';
+import {
+  TFJS_BACKEND_ENV,
+  resolveEngineOrder,
+  type TfjsEngineChoice,
+  type TfjsEngineName,
+} from './engine-names';
 import { locateWasmFiles } from './wasm-files';
 
 /** Options of {@link initTfjs}. */
@@ -43,7 +48,11 @@ export interface TfjsRuntime {
   orderSource: 'option' | 'env' | 'default';
 }
 
-const BACKEND_NAMES: Record<TfjsEngineName, string> = { 'tfjs-node': 'tensorflow', 'tfjs-wasm': 'wasm', 'tfjs-cpu': 'cpu' };
+const BACKEND_NAMES: Record<TfjsEngineName, string> = {
+  'tfjs-node': 'tensorflow',
+  'tfjs-wasm': 'wasm',
+  'tfjs-cpu': 'cpu',
+};
 
 type LoadState = { ok: true } | { ok: false; reason: string };
 const loads = new Map<TfjsEngineName, Promise<LoadState>>();
@@ -60,11 +69,13 @@ async function loadEngine(engine: TfjsEngineName): Promise<LoadState> {
   try {
     if (engine === 'tfjs-node') {
       require('@tensorflow/tfjs-node');
-      if (!tf.findBackendFactory(backendName)) return { ok: false, reason: 'loaded but registered no "tensorflow" backend' };
+      if (!tf.findBackendFactory(backendName))
+        return { ok: false, reason: 'loaded but registered no "tensorflow" backend' };
     } else if (engine === 'tfjs-wasm') {
       const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
       const paths = locateWasmFiles(import.meta.url);
-      if (!paths) return { ok: false, reason: 'the .wasm files of @tensorflow/tfjs-backend-wasm were not found' };
+      if (!paths)
+        return { ok: false, reason: 'the .wasm files of @tensorflow/tfjs-backend-wasm were not found' };
       if (!tf.engine().registry[backendName]) wasm.setWasmPaths(paths);
     } else {
       require('@tensorflow/tfjs-backend-cpu');
@@ -156,12 +167,19 @@ async function initNow(options: InitTfjsOptions): Promise<TfjsRuntime> {
   }
   for (const engine of ['tfjs-node', 'tfjs-wasm', 'tfjs-cpu'] as const) {
     if (!(engine in reasons)) {
-      reasons[engine] = source === 'env' ? `not in ${TFJS_BACKEND_ENV}=${env[TFJS_BACKEND_ENV]}` : 'not in the requested order';
+      reasons[engine] =
+        source === 'env'
+          ? `not in ${TFJS_BACKEND_ENV}=${env[TFJS_BACKEND_ENV]}`
+          : 'not in the requested order';
     }
   }
   const list = order.map((e) => `${e}: ${reasons[e]}`).join('; ');
   if (!chosen) {
-    throw new MetacompressError(ErrorCodes.NO_BACKEND, `no TensorFlow.js engine could be initialized (${list})`, { backend: order.join(',') });
+    throw new MetacompressError(
+      ErrorCodes.NO_BACKEND,
+      `no TensorFlow.js engine could be initialized (${list})`,
+      { backend: order.join(',') },
+    );
   }
   ensureCoreGradients(import.meta.url);
   registerTrainingGradients();

@@ -8,7 +8,11 @@ import { existsSync } from 'node:fs';
  * @example
  * WASM_FILE_NAMES.includes('tfjs-backend-wasm-simd.wasm'); // true
  */
-export const WASM_FILE_NAMES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'] as const;
+export const WASM_FILE_NAMES = [
+  'tfjs-backend-wasm.wasm',
+  'tfjs-backend-wasm-simd.wasm',
+  'tfjs-backend-wasm-threaded-simd.wasm',
+] as const;
 
 /**
  * Absolute paths of the wasm binaries of the installed `@tensorflow/tfjs-backend-wasm`, found with

@@ -12,7 +12,8 @@ import {
 } from '@tensorflow/tfjs-core';
 
 /** Padding as tfjs-core's conv and pool kernels take it. */
-export type ConvPad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+export type ConvPad =
+  'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 
 /** The attributes shared by conv/pool backprop kernels. */
 export interface ConvAttrs {
@@ -35,7 +36,17 @@ function run(kernel: string, inputs: Record<string, Tensor>, attrs: object): Ten
  * const dW = conv2dBackpropFilter(x, dy, [5, 5, 1, 6], { strides: 1, pad: 'valid' });
  */
 export function conv2dBackpropFilter(x: Tensor, dy: Tensor, filterShape: number[], a: ConvAttrs): Tensor4D {
-  return run(Conv2DBackpropFilter, { x, dy }, { strides: a.strides, pad: a.pad, dataFormat: a.dataFormat ?? 'NHWC', dimRoundingMode: a.dimRoundingMode, filterShape });
+  return run(
+    Conv2DBackpropFilter,
+    { x, dy },
+    {
+      strides: a.strides,
+      pad: a.pad,
+      dataFormat: a.dataFormat ?? 'NHWC',
+      dimRoundingMode: a.dimRoundingMode,
+      filterShape,
+    },
+  );
 }
 
 /**
@@ -44,8 +55,23 @@ export function conv2dBackpropFilter(x: Tensor, dy: Tensor, filterShape: number[
  * @example
  * const dx = conv2dBackpropInput(x.shape, dy, filter, { strides: 2, pad: 'same' });
  */
-export function conv2dBackpropInput(inputShape: number[], dy: Tensor, filter: Tensor, a: ConvAttrs): Tensor4D {
-  return run(Conv2DBackpropInput, { dy, filter }, { strides: a.strides, pad: a.pad, dataFormat: a.dataFormat ?? 'NHWC', dimRoundingMode: a.dimRoundingMode, inputShape });
+export function conv2dBackpropInput(
+  inputShape: number[],
+  dy: Tensor,
+  filter: Tensor,
+  a: ConvAttrs,
+): Tensor4D {
+  return run(
+    Conv2DBackpropInput,
+    { dy, filter },
+    {
+      strides: a.strides,
+      pad: a.pad,
+      dataFormat: a.dataFormat ?? 'NHWC',
+      dimRoundingMode: a.dimRoundingMode,
+      inputShape,
+    },
+  );
 }
 
 /**
@@ -54,8 +80,23 @@ export function conv2dBackpropInput(inputShape: number[], dy: Tensor, filter: Te
  * @example
  * const dW = depthwiseBackpropFilter(x, dy, [3, 3, 8, 2], { strides: 1, pad: 'same' });
  */
-export function depthwiseBackpropFilter(x: Tensor, dy: Tensor, filterShape: number[], a: ConvAttrs): Tensor4D {
-  return run(DepthwiseConv2dNativeBackpropFilter, { x, dy }, { strides: a.strides, pad: a.pad, dilations: a.dilations ?? 1, dimRoundingMode: a.dimRoundingMode, filterShape });
+export function depthwiseBackpropFilter(
+  x: Tensor,
+  dy: Tensor,
+  filterShape: number[],
+  a: ConvAttrs,
+): Tensor4D {
+  return run(
+    DepthwiseConv2dNativeBackpropFilter,
+    { x, dy },
+    {
+      strides: a.strides,
+      pad: a.pad,
+      dilations: a.dilations ?? 1,
+      dimRoundingMode: a.dimRoundingMode,
+      filterShape,
+    },
+  );
 }
 
 /**
@@ -64,8 +105,23 @@ export function depthwiseBackpropFilter(x: Tensor, dy: Tensor, filterShape: numb
  * @example
  * const dx = depthwiseBackpropInput(x.shape, dy, filter, { strides: 1, pad: 'same' });
  */
-export function depthwiseBackpropInput(inputShape: number[], dy: Tensor, filter: Tensor, a: ConvAttrs): Tensor4D {
-  return run(DepthwiseConv2dNativeBackpropInput, { dy, filter }, { strides: a.strides, pad: a.pad, dilations: a.dilations ?? 1, dimRoundingMode: a.dimRoundingMode, inputShape });
+export function depthwiseBackpropInput(
+  inputShape: number[],
+  dy: Tensor,
+  filter: Tensor,
+  a: ConvAttrs,
+): Tensor4D {
+  return run(
+    DepthwiseConv2dNativeBackpropInput,
+    { dy, filter },
+    {
+      strides: a.strides,
+      pad: a.pad,
+      dilations: a.dilations ?? 1,
+      dimRoundingMode: a.dimRoundingMode,
+      inputShape,
+    },
+  );
 }
 
 /** Pooling attributes. */

@@ -8,7 +8,13 @@ import {
   type Tensor,
   type Tensor4D,
 } from '@tensorflow/tfjs-core';
-import { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, type ConvAttrs } from './backprop-ops';
+import {
+  conv2dBackpropFilter,
+  conv2dBackpropInput,
+  depthwiseBackpropFilter,
+  depthwiseBackpropInput,
+  type ConvAttrs,
+} from './backprop-ops';
 
 function pair(v: number | [number, number] | undefined): [number, number] {
   if (v === undefined) return [1, 1];
@@ -73,7 +79,12 @@ export const conv2DGradConfig: GradConfig = {
     const [x, filter] = saved as [Tensor4D, Tensor4D];
     const a = attrs as unknown as ConvAttrs;
     const dil = pair(a.dilations);
-    const base: ConvAttrs = { strides: a.strides, pad: a.pad, dataFormat: a.dataFormat, dimRoundingMode: a.dimRoundingMode };
+    const base: ConvAttrs = {
+      strides: a.strides,
+      pad: a.pad,
+      dataFormat: a.dataFormat,
+      dimRoundingMode: a.dimRoundingMode,
+    };
     return {
       x: () => conv2dBackpropInput(x.shape, dy as Tensor, dilateFilter(filter, dil), base),
       filter: () => {
@@ -97,7 +108,12 @@ export const depthwiseConv2dNativeGradConfig: GradConfig = {
     const [x, filter] = saved as [Tensor4D, Tensor4D];
     const a = attrs as unknown as ConvAttrs;
     const dil = pair(a.dilations);
-    const base: ConvAttrs = { strides: a.strides, pad: a.pad, dimRoundingMode: a.dimRoundingMode, dilations: 1 };
+    const base: ConvAttrs = {
+      strides: a.strides,
+      pad: a.pad,
+      dimRoundingMode: a.dimRoundingMode,
+      dilations: 1,
+    };
     return {
       x: () => depthwiseBackpropInput(x.shape, dy as Tensor, dilateFilter(filter, dil), base),
       filter: () => {

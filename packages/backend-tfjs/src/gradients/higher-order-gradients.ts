@@ -33,7 +33,12 @@ import {
   type Tensor,
   type Tensor4D,
 } from '@tensorflow/tfjs-core';
-import { conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, type ConvAttrs } from './backprop-ops';
+import {
+  conv2dBackpropInput,
+  depthwiseBackpropFilter,
+  depthwiseBackpropInput,
+  type ConvAttrs,
+} from './backprop-ops';
 
 /**
  * Gradient of `Conv2DBackpropFilter` (bilinear in `x` and `dy`), needed when a first-order
@@ -58,7 +63,12 @@ export const conv2DBackpropFilterGradConfig: GradConfig = {
 };
 
 function depthwise(x: Tensor, filter: Tensor, a: ConvAttrs): Tensor {
-  const attrs = { strides: a.strides, pad: a.pad, dilations: a.dilations ?? 1, dimRoundingMode: a.dimRoundingMode };
+  const attrs = {
+    strides: a.strides,
+    pad: a.pad,
+    dilations: a.dilations ?? 1,
+    dimRoundingMode: a.dimRoundingMode,
+  };
   return engine().runKernel(DepthwiseConv2dNative, { x, filter }, attrs as unknown as NamedAttrMap) as Tensor;
 }
 
@@ -137,9 +147,18 @@ export function resizeGradGradConfig(gradKernel: string, forwardKernel: string):
     gradFunc: (ddx, saved, attrs) => {
       const [dy, images] = saved as [Tensor4D, Tensor4D];
       const a = attrs as unknown as { alignCorners: boolean; halfPixelCenters: boolean };
-      const forwardAttrs = { alignCorners: a.alignCorners, halfPixelCenters: a.halfPixelCenters, size: [dy.shape[1], dy.shape[2]] };
+      const forwardAttrs = {
+        alignCorners: a.alignCorners,
+        halfPixelCenters: a.halfPixelCenters,
+        size: [dy.shape[1], dy.shape[2]],
+      };
       return {
-        dy: () => engine().runKernel(forwardKernel, { images: ddx as Tensor }, forwardAttrs as unknown as NamedAttrMap) as Tensor,
+        dy: () =>
+          engine().runKernel(
+            forwardKernel,
+            { images: ddx as Tensor },
+            forwardAttrs as unknown as NamedAttrMap,
+          ) as Tensor,
         images: () => zeros(images.shape),
       };
     },
@@ -163,7 +182,17 @@ export const RESIZE_GRAD_KERNELS = [
  * @example
  * PIECEWISE_CONSTANT_BINARY_KERNELS.forEach((k) => registerGradient(zeroGradConfig(k, ['a', 'b'])));
  */
-export const PIECEWISE_CONSTANT_BINARY_KERNELS = [Equal, NotEqual, Greater, GreaterEqual, Less, LessEqual, LogicalAnd, LogicalOr, LogicalXor] as const;
+export const PIECEWISE_CONSTANT_BINARY_KERNELS = [
+  Equal,
+  NotEqual,
+  Greater,
+  GreaterEqual,
+  Less,
+  LessEqual,
+  LogicalAnd,
+  LogicalOr,
+  LogicalXor,
+] as const;
 
 /**
  * Unary kernels whose outputs are piecewise constant (booleans): zero gradient everywhere.

@@ -28,7 +28,14 @@ import { avgPoolBackpropRaw, maxPoolBackprop, type PoolAttrs } from './backprop-
  * avgPoolCountScale([1, 5, 5, 1], { filterSize: 3, strides: 2, pad: 'same' }); // 2.25 at corners
  */
 export function avgPoolCountScale(inShape: number[], a: PoolAttrs): Tensor4D | undefined {
-  const info = backend_util.computePool2DInfo(inShape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
+  const info = backend_util.computePool2DInfo(
+    inShape as [number, number, number, number],
+    a.filterSize,
+    a.strides,
+    1,
+    a.pad,
+    a.dimRoundingMode,
+  );
   const k = info.filterHeight * info.filterWidth;
   const covered = (o: number, stride: number, padBefore: number, size: number, extent: number) => {
     const start = o * stride - padBefore;
@@ -115,7 +122,12 @@ export const maxPoolGradGradConfig: GradConfig = {
     const [input, output] = saved as [Tensor4D, Tensor4D];
     const a = poolAttrs(attrs);
     return {
-      dy: () => engine().runKernel(MaxPoolSelect, { values: ddx as Tensor, input }, { filterSize: a.filterSize, strides: a.strides, pad: a.pad as 'same' }) as Tensor,
+      dy: () =>
+        engine().runKernel(
+          MaxPoolSelect,
+          { values: ddx as Tensor, input },
+          { filterSize: a.filterSize, strides: a.strides, pad: a.pad as 'same' },
+        ) as Tensor,
       input: () => zeros(input.shape),
       output: () => zeros(output.shape),
     };
@@ -136,7 +148,8 @@ export const maxPoolSelectGradConfig: GradConfig = {
     const [input] = saved as [Tensor4D];
     const a = poolAttrs(attrs);
     return {
-      values: () => maxPoolBackprop(dy as Tensor, input, maxPool(input, a.filterSize, a.strides, a.pad as 'same'), a),
+      values: () =>
+        maxPoolBackprop(dy as Tensor, input, maxPool(input, a.filterSize, a.strides, a.pad as 'same'), a),
       input: () => zeros(input.shape),
     };
   },

@@ -11,7 +11,12 @@ import {
   resizeGradGradConfig,
   zeroGradConfig,
 } from './higher-order-gradients';
-import { avgPoolGradConfig, avgPoolGradGradConfig, maxPoolGradGradConfig, maxPoolSelectGradConfig } from './pool-gradients';
+import {
+  avgPoolGradConfig,
+  avgPoolGradGradConfig,
+  maxPoolGradGradConfig,
+  maxPoolSelectGradConfig,
+} from './pool-gradients';
 
 /**
  * The gradient functions this package registers on top of tfjs-core's: corrected ones (dilated

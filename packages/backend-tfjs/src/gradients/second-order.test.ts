@@ -17,7 +17,8 @@ afterEach(() => {
   installTapeOrderFix();
 });
 
-const second = (f: (x: tf.Tensor) => tf.Tensor, x: number) => tf.tidy(() => tf.grad(tf.grad(f))(tf.scalar(x)).dataSync()[0]!);
+const second = (f: (x: tf.Tensor) => tf.Tensor, x: number) =>
+  tf.tidy(() => tf.grad(tf.grad(f))(tf.scalar(x)).dataSync()[0]!);
 const sigma = (x: number) => 1 / (1 + Math.exp(-x));
 
 describe.each(BACKENDS)('second derivatives on %s', (backend) => {
@@ -65,9 +66,24 @@ describe.each(BACKENDS)('second derivatives on %s', (backend) => {
       const pv = p.reduce((acc, pj, j) => acc + pj * vv[i]![j]!, 0);
       return p.map((pj, j) => (pj * vv[i]![j]! - pj * pv) / zv.length);
     });
-    const hvp = (loss: (t: tf.Tensor) => tf.Tensor) => tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.grad(loss)(t), v)))(z).dataSync());
-    expect(relativeError(hvp((t) => softmaxCrossEntropy(labels, t)), want)).toBeLessThan(1e-5);
-    expect(relativeError(hvp((t) => tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.log(tf.softmax(t))), 1)))), want)).toBeLessThan(1e-5);
+    const hvp = (loss: (t: tf.Tensor) => tf.Tensor) =>
+      tf.tidy(() =>
+        tf
+          .grad((t: tf.Tensor) => tf.sum(tf.mul(tf.grad(loss)(t), v)))(z)
+          .dataSync(),
+      );
+    expect(
+      relativeError(
+        hvp((t) => softmaxCrossEntropy(labels, t)),
+        want,
+      ),
+    ).toBeLessThan(1e-5);
+    expect(
+      relativeError(
+        hvp((t) => tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.log(tf.softmax(t))), 1)))),
+        want,
+      ),
+    ).toBeLessThan(1e-5);
     // tf.losses.softmaxCrossEntropy's custom gradient saves an intermediate that is not on the tape.
     expect(() => hvp((t) => tf.losses.softmaxCrossEntropy(labels, t))).toThrow(/Cannot compute gradient/);
     tf.dispose([z, labels, v]);
@@ -97,10 +113,15 @@ describe.each(BACKENDS)('second derivatives on %s', (backend) => {
     const dirs = shapes.map((s, i) => randomTensor(s, 20 + i));
     const grads = (p: tf.Tensor[]) => tf.grads((...q: tf.Tensor[]) => loss(q))(p);
     const values = (ts: tf.Tensor[]) => ts.flatMap((t) => Array.from(t.dataSync()));
-    const hvp = tf.tidy(() => values(tf.grads((...q: tf.Tensor[]) => tf.addN(grads(q).map((g, i) => tf.sum(tf.mul(g, dirs[i]!)))))(params)));
+    const hvp = tf.tidy(() =>
+      values(
+        tf.grads((...q: tf.Tensor[]) => tf.addN(grads(q).map((g, i) => tf.sum(tf.mul(g, dirs[i]!)))))(params),
+      ),
+    );
     // Central differences with a step small enough not to cross a ReLU/max-pool kink here.
     const eps = 1e-4;
-    const at = (sign: number) => tf.tidy(() => values(grads(params.map((p, i) => tf.add(p, tf.mul(dirs[i]!, sign * eps))))));
+    const at = (sign: number) =>
+      tf.tidy(() => values(grads(params.map((p, i) => tf.add(p, tf.mul(dirs[i]!, sign * eps))))));
     const plus = at(1);
     const minus = at(-1);
     const fd = plus.map((a, j) => (a - minus[j]!) / (2 * eps));

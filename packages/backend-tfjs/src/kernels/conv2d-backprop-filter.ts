@@ -1,4 +1,9 @@
-import { Conv2DBackpropFilter, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  Conv2DBackpropFilter,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import { convGeometry, inputWindowPads } from './conv-geometry';
 import { compose } from './kernel-composer';
 
@@ -27,7 +32,16 @@ export function conv2DBackpropFilterKernel(backendName: string): KernelConfig {
     const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
     const a = attrs as unknown as Attrs;
     const dataFormat = a.dataFormat ?? 'NHWC';
-    const g = convGeometry(x.shape, a.filterShape, a.strides, a.dilations, a.pad, a.dimRoundingMode, false, dataFormat);
+    const g = convGeometry(
+      x.shape,
+      a.filterShape,
+      a.strides,
+      a.dilations,
+      a.pad,
+      a.dimRoundingMode,
+      false,
+      dataFormat,
+    );
     return compose(backend, backendName, (k) => {
       const xNhwc = dataFormat === 'NCHW' ? k.transpose(x, [0, 2, 3, 1]) : x;
       const dyNhwc = dataFormat === 'NCHW' ? k.transpose(dy, [0, 2, 3, 1]) : dy;

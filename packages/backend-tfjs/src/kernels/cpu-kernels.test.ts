@@ -28,7 +28,9 @@ function runRegistered(name: string, inputs: Record<string, tf.Tensor>, attrs: o
 
 describe('composed cpu kernels vs the cpu backend’s own', () => {
   it('replaces only the filter gradients, and they agree', () => {
-    expect(tf.getKernel('Conv2DBackpropFilter', 'cpu')!.kernelFunc).not.toBe(nativeKernel('Conv2DBackpropFilter', 'cpu')!.kernelFunc);
+    expect(tf.getKernel('Conv2DBackpropFilter', 'cpu')!.kernelFunc).not.toBe(
+      nativeKernel('Conv2DBackpropFilter', 'cpu')!.kernelFunc,
+    );
     for (const [i, [xs, k, stride, pad]] of (
       [
         [[4, 12, 12, 3], 5, 1, 'valid'],
@@ -38,16 +40,40 @@ describe('composed cpu kernels vs the cpu backend’s own', () => {
     ).entries()) {
       const x = randomTensor(xs, i);
       const f = [k, k, xs[3]!, 5];
-      const g = tf.backend_util.computeConv2DInfo(xs as [number, number, number, number], f as [number, number, number, number], stride, 1, pad);
+      const g = tf.backend_util.computeConv2DInfo(
+        xs as [number, number, number, number],
+        f as [number, number, number, number],
+        stride,
+        1,
+        pad,
+      );
       const dy = randomTensor(g.outShape, i + 10);
       const attrs = { strides: stride, pad, dataFormat: 'NHWC', filterShape: f };
-      expect(relativeError(runRegistered('Conv2DBackpropFilter', { x, dy }, attrs), runNative('Conv2DBackpropFilter', { x, dy }, attrs))).toBeLessThan(1e-4);
+      expect(
+        relativeError(
+          runRegistered('Conv2DBackpropFilter', { x, dy }, attrs),
+          runNative('Conv2DBackpropFilter', { x, dy }, attrs),
+        ),
+      ).toBeLessThan(1e-4);
 
       const df = [k, k, xs[3]!, 2];
-      const dg = tf.backend_util.computeConv2DInfo(xs as [number, number, number, number], df as [number, number, number, number], stride, 1, pad, undefined, true);
+      const dg = tf.backend_util.computeConv2DInfo(
+        xs as [number, number, number, number],
+        df as [number, number, number, number],
+        stride,
+        1,
+        pad,
+        undefined,
+        true,
+      );
       const ddy = randomTensor(dg.outShape, i + 20);
       const dattrs = { strides: stride, pad, dilations: 1, filterShape: df };
-      expect(relativeError(runRegistered('DepthwiseConv2dNativeBackpropFilter', { x, dy: ddy }, dattrs), runNative('DepthwiseConv2dNativeBackpropFilter', { x, dy: ddy }, dattrs))).toBeLessThan(1e-4);
+      expect(
+        relativeError(
+          runRegistered('DepthwiseConv2dNativeBackpropFilter', { x, dy: ddy }, dattrs),
+          runNative('DepthwiseConv2dNativeBackpropFilter', { x, dy: ddy }, dattrs),
+        ),
+      ).toBeLessThan(1e-4);
       tf.dispose([x, dy, ddy]);
     }
   });

@@ -1,4 +1,9 @@
-import { DepthwiseConv2dNativeBackpropFilter, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  DepthwiseConv2dNativeBackpropFilter,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import { convGeometry, inputWindowPads } from './conv-geometry';
 import { compose } from './kernel-composer';
 
@@ -38,7 +43,11 @@ export function depthwiseConv2dNativeBackpropFilterKernel(backendName: string): 
       const r = k.run(
         'DepthwiseConv2dNative',
         { x: xt, filter: dyt },
-        { strides: [g.dilationHeight, g.dilationWidth], dilations: [g.strideHeight, g.strideWidth], pad: 'valid' },
+        {
+          strides: [g.dilationHeight, g.dilationWidth],
+          dilations: [g.strideHeight, g.strideWidth],
+          pad: 'valid',
+        },
       ); // [1, KH, KW, N·C·M]
       const perImage = k.reshape(r, [g.filterHeight, g.filterWidth, n, c * m]);
       const summed = n === 1 ? perImage : k.sum(perImage, [2]);

@@ -1,4 +1,9 @@
-import { DepthwiseConv2dNativeBackpropInput, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  DepthwiseConv2dNativeBackpropInput,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import { convGeometry } from './conv-geometry';
 import { compose } from './kernel-composer';
 
@@ -24,7 +29,15 @@ export function depthwiseConv2dNativeBackpropInputKernel(backendName: string): K
   const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
     const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
     const a = attrs as unknown as Attrs;
-    const g = convGeometry(a.inputShape, filter.shape, a.strides, a.dilations, a.pad, a.dimRoundingMode, true);
+    const g = convGeometry(
+      a.inputShape,
+      filter.shape,
+      a.strides,
+      a.dilations,
+      a.pad,
+      a.dimRoundingMode,
+      true,
+    );
     const n = g.batch;
     const c = g.inChannels;
     const cm = g.outChannels;
@@ -36,7 +49,14 @@ export function depthwiseConv2dNativeBackpropInputKernel(backendName: string): K
       if (sh > 1 || sw > 1) {
         // Zero insertion: [N,OH,1,OW,1,CM] padded to [N,OH,sh,OW,sw,CM] is dy on a stride grid.
         const d6 = k.reshape(dy, [n, g.outHeight, 1, g.outWidth, 1, cm]);
-        const p6 = k.padOrCrop(d6, [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
+        const p6 = k.padOrCrop(d6, [
+          [0, 0],
+          [0, 0],
+          [0, sh - 1],
+          [0, 0],
+          [0, sw - 1],
+          [0, 0],
+        ]);
         up = k.reshape(p6, [n, g.outHeight * sh, g.outWidth * sw, cm]);
       }
       const reachH = (g.filterHeight - 1) * g.dilationHeight;

@@ -1,4 +1,10 @@
-import { getKernel, type KernelBackend, type NamedAttrMap, type NamedTensorInfoMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  getKernel,
+  type KernelBackend,
+  type NamedAttrMap,
+  type NamedTensorInfoMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 
 /**
  * Runs registered kernels of one backend directly (without the engine or its tape), keeping track
@@ -61,7 +67,8 @@ export class KernelComposer {
     if (crop) {
       const begin = amounts.map(([a]) => Math.max(0, -a));
       const size = out.shape.map((d, i) => d - begin[i]! - Math.max(0, -amounts[i]![1]));
-      if (size.some((s) => s <= 0)) throw new Error(`crop of [${x.shape}] by ${JSON.stringify(amounts)} leaves nothing`);
+      if (size.some((s) => s <= 0))
+        throw new Error(`crop of [${x.shape}] by ${JSON.stringify(amounts)} leaves nothing`);
       out = this.run('Slice', { x: out }, { begin, size });
     }
     if (pad) {
@@ -102,7 +109,11 @@ export class KernelComposer {
  * @example
  * const out = compose(backend, 'wasm', (k) => k.transpose(x, [0, 2, 1]));
  */
-export function compose(backend: unknown, backendName: string, body: (k: KernelComposer) => TensorInfo): TensorInfo {
+export function compose(
+  backend: unknown,
+  backendName: string,
+  body: (k: KernelComposer) => TensorInfo,
+): TensorInfo {
   const k = new KernelComposer(backend as KernelBackend, backendName);
   try {
     let out = body(k);

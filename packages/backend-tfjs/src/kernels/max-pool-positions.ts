@@ -1,4 +1,11 @@
-import { MaxPoolGrad, MaxPoolWithArgmax, backend_util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  MaxPoolGrad,
+  MaxPoolWithArgmax,
+  backend_util,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 
 interface HeapBackend {
   readSync(dataId: object): unknown;
@@ -17,7 +24,18 @@ type PoolPad = 'same' | 'valid' | number | backend_util.ExplicitPadding;
  * const pos = maxPoolPositions(values, info); // pos.length === N·OH·OW·C
  */
 export function maxPoolPositions(x: ArrayLike<number>, info: backend_util.Conv2DInfo): Int32Array {
-  const { batchSize, inHeight, inWidth, inChannels: c, outHeight, outWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels: c,
+    outHeight,
+    outWidth,
+    strideHeight,
+    strideWidth,
+    dilationHeight,
+    dilationWidth,
+  } = info;
   const fh = info.effectiveFilterHeight;
   const fw = info.effectiveFilterWidth;
   const top = info.padInfo.top;
@@ -67,9 +85,21 @@ export function maxPoolPositions(x: ArrayLike<number>, info: backend_util.Conv2D
 export function maxPoolGradKernel(backendName: string): KernelConfig {
   const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
     const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
-    const a = attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: PoolPad; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+    const a = attrs as unknown as {
+      filterSize: number | [number, number];
+      strides: number | [number, number];
+      pad: PoolPad;
+      dimRoundingMode?: 'floor' | 'round' | 'ceil';
+    };
     const b = backend as unknown as HeapBackend;
-    const info = backend_util.computePool2DInfo(input.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
+    const info = backend_util.computePool2DInfo(
+      input.shape as [number, number, number, number],
+      a.filterSize,
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+    );
     const positions = maxPoolPositions(b.readSync(input.dataId) as Float32Array, info);
     const dys = b.readSync(dy.dataId) as Float32Array;
     const dx = b.makeOutput(input.shape, 'float32');
@@ -94,9 +124,20 @@ export function maxPoolGradKernel(backendName: string): KernelConfig {
 export function maxPoolWithArgmaxKernel(backendName: string): KernelConfig {
   const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
     const { x } = inputs as { x: TensorInfo };
-    const a = attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: PoolPad; includeBatchInIndex: boolean };
+    const a = attrs as unknown as {
+      filterSize: number | [number, number];
+      strides: number | [number, number];
+      pad: PoolPad;
+      includeBatchInIndex: boolean;
+    };
     const b = backend as unknown as HeapBackend;
-    const info = backend_util.computePool2DInfo(x.shape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad);
+    const info = backend_util.computePool2DInfo(
+      x.shape as [number, number, number, number],
+      a.filterSize,
+      a.strides,
+      1,
+      a.pad,
+    );
     const values = b.readSync(x.dataId) as Float32Array;
     const positions = maxPoolPositions(values, info);
     const pooled = b.makeOutput(info.outShape, x.dtype);

@@ -1,4 +1,9 @@
-import { MaxPoolWithArgmax, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  MaxPoolWithArgmax,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import { compose } from './kernel-composer';
 
 /**
@@ -21,9 +26,17 @@ export const MaxPoolSelect = 'MetacompressMaxPoolSelect';
 export function maxPoolSelectKernel(backendName: string): KernelConfig {
   const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
     const { values, input } = inputs as { values: TensorInfo; input: TensorInfo };
-    const { filterSize, strides, pad } = attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: unknown };
+    const { filterSize, strides, pad } = attrs as unknown as {
+      filterSize: number | [number, number];
+      strides: number | [number, number];
+      pad: unknown;
+    };
     return compose(backend, backendName, (k) => {
-      const found = k.run(MaxPoolWithArgmax, { x: input }, { filterSize, strides, pad: pad as string, includeBatchInIndex: true });
+      const found = k.run(
+        MaxPoolWithArgmax,
+        { x: input },
+        { filterSize, strides, pad: pad as string, includeBatchInIndex: true },
+      );
       // `run` returns the first output; the argmax indexes are the second one, made alongside it.
       const indexes = k.lastOutputs()[1]!;
       const flatValues = k.reshape(values, [-1]);

@@ -12,7 +12,8 @@ beforeAll(async () => {
   if (!tf.getKernel(MaxPoolSelect, 'cpu')) tf.registerKernel(maxPoolSelectKernel('cpu'));
 });
 
-type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+type Pad =
+  'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 interface Case {
   x: [number, number, number, number];
   k: [number, number];
@@ -53,10 +54,19 @@ for (const pad of ['valid', 'same', explicit] as Pad[]) {
 }
 CASES.push({ x: [1, 11, 11, 2], k: [3, 2], stride: 1, pad: 'same', dilation: 3, m: 1 });
 
-const label = (c: Case) => `x=${c.x} k=${c.k} s=${c.stride} pad=${JSON.stringify(c.pad)} d=${c.dilation} m=${c.m}`;
+const label = (c: Case) =>
+  `x=${c.x} k=${c.k} s=${c.stride} pad=${JSON.stringify(c.pad)} d=${c.dilation} m=${c.m}`;
 
 function geometry(c: Case, depthwise: boolean, filterShape: number[]) {
-  return tf.backend_util.computeConv2DInfo(c.x, filterShape as [number, number, number, number], c.stride, c.dilation, c.pad, undefined, depthwise);
+  return tf.backend_util.computeConv2DInfo(
+    c.x,
+    filterShape as [number, number, number, number],
+    c.stride,
+    c.dilation,
+    c.pad,
+    undefined,
+    depthwise,
+  );
 }
 
 /** The zero-dilated shape of a filter and the every-d-th-tap read-back, for dilated references. */
@@ -72,7 +82,9 @@ function dilate(t: tf.Tensor4D, d: number): tf.Tensor4D {
   const buf = tf.buffer(dilatedShape(t.shape, d), 'float32');
   const v = t.dataSync();
   let i = 0;
-  for (let h = 0; h < kh; h++) for (let w = 0; w < kw; w++) for (let p = 0; p < a; p++) for (let q = 0; q < b; q++) buf.set(v[i++]!, h * d, w * d, p, q);
+  for (let h = 0; h < kh; h++)
+    for (let w = 0; w < kw; w++)
+      for (let p = 0; p < a; p++) for (let q = 0; q < b; q++) buf.set(v[i++]!, h * d, w * d, p, q);
   return buf.toTensor() as tf.Tensor4D;
 }
 
@@ -83,25 +95,37 @@ describe('composed wasm kernels vs the cpu backend’s own kernels', () => {
     for (const [i, c] of CASES.entries()) {
       const fshape = [c.k[0], c.k[1], c.x[3], 4];
       const g = geometry(c, false, fshape);
-      const x = seeded(c.x.reduce((a, b) => a * b), i);
-      const dy = seeded(g.outShape.reduce((a, b) => a * b), i + 1000);
-      const [got] = await valuesOn('wasm', () =>
-        tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(x, c.x), dy: tf.tensor(dy, g.outShape) }, {
-          strides: c.stride,
-          pad: c.pad,
-          dataFormat: 'NHWC',
-          filterShape: fshape,
-          dilations: c.dilation,
-        } as never) as tf.Tensor,
+      const x = seeded(
+        c.x.reduce((a, b) => a * b),
+        i,
+      );
+      const dy = seeded(
+        g.outShape.reduce((a, b) => a * b),
+        i + 1000,
+      );
+      const [got] = await valuesOn(
+        'wasm',
+        () =>
+          tf
+            .engine()
+            .runKernel('Conv2DBackpropFilter', { x: tf.tensor(x, c.x), dy: tf.tensor(dy, g.outShape) }, {
+              strides: c.stride,
+              pad: c.pad,
+              dataFormat: 'NHWC',
+              filterShape: fshape,
+              dilations: c.dilation,
+            } as never) as tf.Tensor,
       );
       const [want] = await valuesOn('cpu', () =>
         undilate(
-          tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(x, c.x), dy: tf.tensor(dy, g.outShape) }, {
-            strides: c.stride,
-            pad: c.pad,
-            dataFormat: 'NHWC',
-            filterShape: dilatedShape(fshape, c.dilation),
-          } as never) as tf.Tensor,
+          tf
+            .engine()
+            .runKernel('Conv2DBackpropFilter', { x: tf.tensor(x, c.x), dy: tf.tensor(dy, g.outShape) }, {
+              strides: c.stride,
+              pad: c.pad,
+              dataFormat: 'NHWC',
+              filterShape: dilatedShape(fshape, c.dilation),
+            } as never) as tf.Tensor,
           c.dilation,
         ),
       );
@@ -113,8 +137,14 @@ describe('composed wasm kernels vs the cpu backend’s own kernels', () => {
     const x = randomTensor([2, 3, 7, 6], 1);
     const dy = randomTensor([2, 5, 4, 3], 2);
     const attrs = { strides: 2, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 3, 5] } as never;
-    const [got] = await valuesOn('wasm', () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as tf.Tensor);
-    const [want] = await valuesOn('cpu', () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as tf.Tensor);
+    const [got] = await valuesOn(
+      'wasm',
+      () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as tf.Tensor,
+    );
+    const [want] = await valuesOn(
+      'cpu',
+      () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs) as tf.Tensor,
+    );
     expect(relativeError(got!, want!)).toBeLessThan(TOL);
   });
 
@@ -122,31 +152,61 @@ describe('composed wasm kernels vs the cpu backend’s own kernels', () => {
     for (const [i, c] of CASES.entries()) {
       const fshape = [c.k[0], c.k[1], c.x[3], c.m];
       const g = geometry(c, true, fshape);
-      const x = seeded(c.x.reduce((a, b) => a * b), i + 7);
-      const dy = seeded(g.outShape.reduce((a, b) => a * b), i + 2000);
-      const f = seeded(fshape.reduce((a, b) => a * b), i + 3000);
-      const attrs = (extra: object) => ({ strides: c.stride, pad: c.pad, dilations: c.dilation, ...extra }) as never;
-      const refAttrs = (extra: object) => ({ strides: c.stride, pad: c.pad, dilations: 1, ...extra }) as never;
+      const x = seeded(
+        c.x.reduce((a, b) => a * b),
+        i + 7,
+      );
+      const dy = seeded(
+        g.outShape.reduce((a, b) => a * b),
+        i + 2000,
+      );
+      const f = seeded(
+        fshape.reduce((a, b) => a * b),
+        i + 3000,
+      );
+      const attrs = (extra: object) =>
+        ({ strides: c.stride, pad: c.pad, dilations: c.dilation, ...extra }) as never;
+      const refAttrs = (extra: object) =>
+        ({ strides: c.stride, pad: c.pad, dilations: 1, ...extra }) as never;
       const [gotF, gotX] = await valuesOn('wasm', () => [
-        tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: tf.tensor(x, c.x), dy: tf.tensor(dy, g.outShape) }, attrs({ filterShape: fshape })) as tf.Tensor,
-        tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: tf.tensor(dy, g.outShape), filter: tf.tensor(f, fshape) }, attrs({ inputShape: c.x })) as tf.Tensor,
+        tf
+          .engine()
+          .runKernel(
+            'DepthwiseConv2dNativeBackpropFilter',
+            { x: tf.tensor(x, c.x), dy: tf.tensor(dy, g.outShape) },
+            attrs({ filterShape: fshape }),
+          ) as tf.Tensor,
+        tf
+          .engine()
+          .runKernel(
+            'DepthwiseConv2dNativeBackpropInput',
+            { dy: tf.tensor(dy, g.outShape), filter: tf.tensor(f, fshape) },
+            attrs({ inputShape: c.x }),
+          ) as tf.Tensor,
       ]);
       // The cpu kernels ignore dilation in their index arithmetic: the reference uses the
       // zero-dilated filter at dilation 1 (the same convolution).
       const [wantF, wantX] = await valuesOn('cpu', () => [
         undilate(
-          tf.engine().runKernel(
-            'DepthwiseConv2dNativeBackpropFilter',
-            { x: tf.tensor(x, c.x), dy: tf.tensor(dy, g.outShape) },
-            refAttrs({ filterShape: dilatedShape(fshape, c.dilation) }),
-          ) as tf.Tensor,
+          tf
+            .engine()
+            .runKernel(
+              'DepthwiseConv2dNativeBackpropFilter',
+              { x: tf.tensor(x, c.x), dy: tf.tensor(dy, g.outShape) },
+              refAttrs({ filterShape: dilatedShape(fshape, c.dilation) }),
+            ) as tf.Tensor,
           c.dilation,
         ),
-        tf.engine().runKernel(
-          'DepthwiseConv2dNativeBackpropInput',
-          { dy: tf.tensor(dy, g.outShape), filter: dilate(tf.tensor4d(f, fshape as [number, number, number, number]), c.dilation) },
-          refAttrs({ inputShape: c.x }),
-        ) as tf.Tensor,
+        tf
+          .engine()
+          .runKernel(
+            'DepthwiseConv2dNativeBackpropInput',
+            {
+              dy: tf.tensor(dy, g.outShape),
+              filter: dilate(tf.tensor4d(f, fshape as [number, number, number, number]), c.dilation),
+            },
+            refAttrs({ inputShape: c.x }),
+          ) as tf.Tensor,
       ]);
       expect(relativeError(gotF!, wantF!), `filter ${label(c)}`).toBeLessThan(TOL);
       expect(relativeError(gotX!, wantX!), `input ${label(c)}`).toBeLessThan(TOL);
@@ -161,8 +221,12 @@ describe('composed wasm kernels vs the cpu backend’s own kernels', () => {
     const [want] = await valuesOn('cpu', run);
     expect(relativeError(got!, want!)).toBeLessThan(1e-6);
     expect(Array.from(got!).some((v) => v !== 0)).toBe(true);
-    const [g] = await valuesOn('wasm', () => tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.gather(t, tf.tensor1d([2, 0, 2], 'int32')))))(x));
-    const [gc] = await valuesOn('cpu', () => tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.gather(t, tf.tensor1d([2, 0, 2], 'int32')))))(x));
+    const [g] = await valuesOn('wasm', () =>
+      tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.gather(t, tf.tensor1d([2, 0, 2], 'int32')))))(x),
+    );
+    const [gc] = await valuesOn('cpu', () =>
+      tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.gather(t, tf.tensor1d([2, 0, 2], 'int32')))))(x),
+    );
     expect(relativeError(g!, gc!)).toBeLessThan(1e-6);
   });
 
@@ -179,8 +243,20 @@ describe('composed wasm kernels vs the cpu backend’s own kernels', () => {
         const dy = randomTensor(y.shape, 12);
         const v = randomTensor(x.shape, 13);
         const [lhs, rhs] = await valuesOn(backend, () => {
-          const dx = tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, { filterSize: size, strides: stride, pad } as never) as tf.Tensor;
-          const sel = tf.engine().runKernel(MaxPoolSelect, { values: v, input: x }, { filterSize: size, strides: stride, pad } as never) as tf.Tensor;
+          const dx = tf
+            .engine()
+            .runKernel('MaxPoolGrad', { dy, input: x, output: y }, {
+              filterSize: size,
+              strides: stride,
+              pad,
+            } as never) as tf.Tensor;
+          const sel = tf
+            .engine()
+            .runKernel(MaxPoolSelect, { values: v, input: x }, {
+              filterSize: size,
+              strides: stride,
+              pad,
+            } as never) as tf.Tensor;
           return [tf.sum(tf.mul(dx, v)), tf.sum(tf.mul(dy, sel))];
         });
         expect(Math.abs(lhs![0]! - rhs![0]!), `${backend} ${pad} ${size}/${stride}`).toBeLessThan(1e-5);
@@ -192,7 +268,10 @@ describe('composed wasm kernels vs the cpu backend’s own kernels', () => {
   it('forward convolutions with SAME padding match cpu, 1-wide filters at column stride 2 included', async () => {
     for (const [k, stride] of [
       [[3, 1], 2],
-      [[2, 1], [1, 2]],
+      [
+        [2, 1],
+        [1, 2],
+      ],
       [[3, 3], 2],
     ] as [[number, number], number | [number, number]][]) {
       const x = randomTensor([2, 7, 6, 3], 1) as tf.Tensor4D;
@@ -213,9 +292,30 @@ describe('composed wasm kernels vs the cpu backend’s own kernels', () => {
     const f = randomTensor([3, 3, 3, 2], 3);
     const run = () => {
       tf.dispose([
-        tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 6] } as never) as tf.Tensor,
-        tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { strides: 2, pad: 'same', dilations: 1, filterShape: [3, 3, 3, 2] } as never) as tf.Tensor,
-        tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter: f }, { strides: 2, pad: 'same', dilations: 1, inputShape: [2, 7, 7, 3] } as never) as tf.Tensor,
+        tf
+          .engine()
+          .runKernel('Conv2DBackpropFilter', { x, dy }, {
+            strides: 2,
+            pad: 'same',
+            dataFormat: 'NHWC',
+            filterShape: [3, 3, 3, 6],
+          } as never) as tf.Tensor,
+        tf
+          .engine()
+          .runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, {
+            strides: 2,
+            pad: 'same',
+            dilations: 1,
+            filterShape: [3, 3, 3, 2],
+          } as never) as tf.Tensor,
+        tf
+          .engine()
+          .runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter: f }, {
+            strides: 2,
+            pad: 'same',
+            dilations: 1,
+            inputShape: [2, 7, 7, 3],
+          } as never) as tf.Tensor,
       ]);
     };
     run();

@@ -125,5 +125,8 @@ export function registerTrainingKernels(backendName: string): string[] {
  * const slow = nativeKernel('Conv2DBackpropFilter', 'cpu');
  */
 export function nativeKernel(kernelName: string, backendName: string): KernelConfig | undefined {
-  return natives.get(`${backendName}:${kernelName}`) ?? (installed.get(backendName)?.includes(kernelName) ? undefined : getKernel(kernelName, backendName));
+  return (
+    natives.get(`${backendName}:${kernelName}`) ??
+    (installed.get(backendName)?.includes(kernelName) ? undefined : getKernel(kernelName, backendName))
+  );
 }

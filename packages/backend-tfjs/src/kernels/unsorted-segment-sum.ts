@@ -1,4 +1,10 @@
-import { UnsortedSegmentSum, util, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  UnsortedSegmentSum,
+  util,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 
 interface WasmLikeBackend {
   readSync(dataId: object): unknown;
