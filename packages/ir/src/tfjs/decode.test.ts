@@ -2,9 +2,14 @@
  * TF.js → IR: models built with tfjs-layers, saved through `withSaveHandler`, decoded with
  * `decodeTfjs`, encoded to ONNX and run in onnxruntime-web must match `model.predict` to 1e-4.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type * as TfLayers from '@tensorflow/tfjs-layers';
 import { isMetacompressError } from '@metacompress/core';
+import { encodeOnnx } from '../onnx/encode';
 import { decodeTfjs } from './decode';
 import { loadTf, maxAbsDiff, predict, randomData, runOrt, saveToMemory, toNhwc, type Dense, type Tf } from './test-runtimes';
 import type { Graph } from '../graph';
@@ -18,9 +23,10 @@ const TOL = 1e-4;
 
 /** Random weights (seeded) so that BN statistics and biases are not trivial. */
 function randomizeWeights(model: TfLayers.LayersModel, seed: number): void {
+  const names = model.weights.map((w) => w.originalName);
   const values = model.getWeights().map((w, i) => {
     const data = randomData(w.size, seed + i * 7919, -0.5, 0.5);
-    const isVariance = w.name.includes('moving_variance');
+    const isVariance = names[i].includes('moving_variance');
     return tf.tensor(isVariance ? data.map((v) => v + 0.75) : data, w.shape);
   });
   model.setWeights(values);
@@ -144,6 +150,31 @@ describe('decodeTfjs: sequential CNNs', () => {
     await check(m, [2, 4, 4, 2]);
   });
 
+  it('relu6/gelu/swish/mish activations, Dense on a rank-3 tensor (MatMul + Add); the ONNX passes onnx.checker', async () => {
+    const m = tf.sequential();
+    m.add(tf.layers.conv2d({ inputShape: [9, 9, 3], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu6' }));
+    m.add(tf.layers.separableConv2d({ filters: 3, kernelSize: 3, activation: 'gelu' }));
+    m.add(tf.layers.zeroPadding2d({ padding: 1 }));
+    m.add(tf.layers.reLU({ maxValue: 4 }));
+    m.add(tf.layers.flatten());
+    m.add(tf.layers.dense({ units: 5, activation: 'swish' }));
+    m.add(tf.layers.reshape({ targetShape: [5, 1] }));
+    m.add(tf.layers.dense({ units: 2, activation: 'mish' }));
+    const graph = await check(m, [2, 9, 9, 3]);
+    expect(ops(graph)).toEqual(expect.arrayContaining(['Erf', 'MatMul', 'Softplus', 'Pad']));
+    const python = '/usr/bin/python3';
+    if (existsSync(python) && spawnSync(python, ['-c', 'import onnx'], { stdio: 'ignore' }).status === 0) {
+      const dir = mkdtempSync(join(tmpdir(), 'mc-tfjs-check-'));
+      try {
+        writeFileSync(join(dir, 'm.onnx'), encodeOnnx(graph));
+        const r = spawnSync(python, ['-c', `import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)`, join(dir, 'm.onnx')], { encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  });
+
   it('a rank-4 output is NHWC by default and NCHW with layout nchw', async () => {
     const m = tf.sequential();
     m.add(tf.layers.conv2d({ inputShape: [5, 5, 2], filters: 3, kernelSize: 3, padding: 'same' }));
@@ -191,7 +222,9 @@ describe('decodeTfjs: functional models', () => {
     const graph = decodeTfjs(modelJson, weightData);
     const a: Dense = { data: randomData(12, 1), dims: [2, 6] };
     const b: Dense = { data: randomData(12, 2), dims: [2, 6] };
-    const expected = tf.tidy(() => (model.predict([tf.tensor(a.data, a.dims), tf.tensor(b.data, b.dims)]) as TfLayers.SymbolicTensor[] & { dataSync(): Float32Array }[]).map((t) => ({ data: Float32Array.from(t.dataSync()), dims: [...(t as unknown as { shape: number[] }).shape] })));
+    const expected = tf.tidy(() =>
+      (model.predict([tf.tensor(a.data, a.dims), tf.tensor(b.data, b.dims)]) as ReturnType<Tf['tensor']>[]).map((t) => ({ data: Float32Array.from(t.dataSync()), dims: [...t.shape] })),
+    );
     const actual = await runOrt(graph, { [graph.inputs[0].name]: a, [graph.inputs[1].name]: b });
     expect(actual).toHaveLength(2);
     expect(maxAbsDiff(actual[0], expected[0])).toBeLessThan(TOL);

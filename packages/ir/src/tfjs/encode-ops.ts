@@ -462,8 +462,10 @@ function leakyRelu(ctx: EncodeContext, node: Node): void {
 }
 
 function elu(ctx: EncodeContext, node: Node): void {
-  const x = ctx.input(node, 0);
-  alias(ctx, node, { keras: ctx.layer('ELU', node.name || node.outputs[0], { alpha: attrFloat(node, 'alpha', 1) }, [x.keras]), rel: x.rel });
+  const alpha = attrFloat(node, 'alpha', 1);
+  // tfjs-layers' ELU layer refuses alpha ≠ 1 ("not supported yet").
+  if (Math.abs(alpha - 1) > 1e-7) throw ctx.unsupported(node, `with alpha ${alpha} (TF.js supports alpha 1 only)`, 'alpha');
+  activation('elu')(ctx, node);
 }
 
 function selu(ctx: EncodeContext, node: Node): void {
@@ -518,7 +520,9 @@ function pad(ctx: EncodeContext, node: Node): void {
 
 function identityOp(ctx: EncodeContext, node: Node): void {
   onlyFirstOutput(ctx, node);
-  alias(ctx, node, ctx.input(node, 0));
+  const constant = ctx.constant(node.inputs[0]);
+  if (constant) ctx.constants.set(node.outputs[0], { ...constant, name: node.outputs[0] });
+  else alias(ctx, node, ctx.input(node, 0));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { ErrorCodes, MetacompressError, isMetacompressError } from '@metacompress/core';
 import { DataType } from '../dtype';
-import type { Graph } from '../graph';
+import type { Graph, Node } from '../graph';
 import { nodeLabel } from '../graph-index';
 import { inferShapes } from '../shape/infer-shapes';
 import { canonicalRelation, EncodeContext, type EncodedValue } from './encode-context';
@@ -31,6 +31,32 @@ export interface EncodeTfjsOptions {
 export interface EncodedTfjs {
   modelJson: TfjsModelJson;
   weightData: Uint8Array;
+}
+
+/** Inputs that only steer an op (shape targets, bounds) and that the encoder reads as constants or from shape inference. */
+const SIDE_INPUTS: Record<string, readonly number[]> = { Reshape: [1], Clip: [1, 2], Pad: [1, 2, 3], ReduceMean: [1], ReduceMax: [1], Dropout: [1, 2] };
+
+/**
+ * Nodes (other than Constant) whose results only feed side inputs — e.g. PyTorch's
+ * `Shape → Gather → Unsqueeze → Concat → Reshape` flatten — or nothing at all: they need no Keras layer.
+ */
+function sideComputations(graph: Graph): Set<Node> {
+  const consumers = new Map<string, Node[]>();
+  for (const n of graph.nodes) for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  const outputs = new Set(graph.outputs.map((o) => o.name));
+  const side = new Set<Node>();
+  for (let k = graph.nodes.length - 1; k >= 0; k--) {
+    const node = graph.nodes[k];
+    if (node.opType === 'Constant') continue;
+    const onlySide = node.outputs.every(
+      (o) =>
+        !o ||
+        (!outputs.has(o) &&
+          (consumers.get(o) ?? []).every((c) => side.has(c) || c.inputs.every((input, j) => input !== o || (SIDE_INPUTS[c.opType] ?? []).includes(j)))),
+    );
+    if (onlySide) side.add(node);
+  }
+  return side;
 }
 
 /** True when every consumer of a rank-4 input is a Transpose to NCHW: the input is NHWC already. */
@@ -70,7 +96,9 @@ function inputIsNhwc(ctx: EncodeContext, name: string): boolean {
  */
 export function encodeTfjs(graph: Graph, options: EncodeTfjsOptions = {}): EncodedTfjs {
   const file = options.file;
+  const side = sideComputations(graph);
   for (const [i, node] of graph.nodes.entries()) {
+    if (side.has(node)) continue;
     const known = (node.domain === '' || node.domain === 'ai.onnx') && (OP_ENCODERS.has(node.opType) || node.opType === 'Constant');
     if (!known) {
       throw new MetacompressError(ErrorCodes.UNSUPPORTED_OP, `${node.domain ? `${node.domain}::` : ''}${node.opType} has no TF.js Keras layer`, {
@@ -108,7 +136,7 @@ export function encodeTfjs(graph: Graph, options: EncodeTfjsOptions = {}): Encod
   }
 
   for (const node of graph.nodes) {
-    if (ctx.absorbed.has(node)) continue;
+    if (ctx.absorbed.has(node) || side.has(node)) continue;
     if (node.opType === 'Constant') {
       ctx.addConstant(node);
       continue;

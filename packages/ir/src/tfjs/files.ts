@@ -6,7 +6,7 @@ import { checkExternalLocation } from '../onnx/external-data';
 import { decodeTfjs, type DecodeTfjsOptions } from './decode';
 import { encodeTfjs, type EncodeTfjsOptions } from './encode';
 import { parseTfjsModelJson } from './model-json';
-import { weightByteLength } from './weights';
+import { DEFAULT_SHARD_BYTES, weightByteLength } from './weights';
 
 /** Options of {@link loadTfjs}. */
 export type LoadTfjsOptions = Omit<DecodeTfjsOptions, 'file'>;
@@ -102,16 +102,19 @@ export async function saveTfjs(graph: Graph, path: string, options: SaveTfjsOpti
   const folder = dirname(resolve(modelPath));
   const protect = options.protect ?? [];
   const { modelJson, weightData } = encodeTfjs(graph, { ...options, file: modelPath });
-  const shardBytes = options.shardBytes ?? 4 * 1024 * 1024;
-  const shardPaths: string[] = [];
-  const paths = modelJson.weightsManifest[0].paths;
-  for (const [i, name] of paths.entries()) {
-    const shard = join(folder, name);
-    if (resolve(shard) === resolve(modelPath)) {
-      throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'a weight shard would overwrite model.json', { file: modelPath });
+  const shardBytes = options.shardBytes ?? DEFAULT_SHARD_BYTES;
+  const shardPaths = modelJson.weightsManifest[0].paths.map((name) => join(folder, name));
+  // Check every target before writing anything, so a refused save leaves no file changed.
+  for (const target of [modelPath, ...shardPaths]) {
+    if (protect.some((p) => resolve(p) === resolve(target))) {
+      throw new MetacompressError(ErrorCodes.OUTPUT_IS_INPUT, 'refusing to overwrite the input', { file: target });
     }
+  }
+  if (shardPaths.some((shard) => resolve(shard) === resolve(modelPath))) {
+    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'a weight shard would overwrite model.json', { file: modelPath });
+  }
+  for (const [i, shard] of shardPaths.entries()) {
     await writeFileAtomic(shard, weightData.subarray(i * shardBytes, Math.min(weightData.byteLength, (i + 1) * shardBytes)), { protect });
-    shardPaths.push(shard);
   }
   await writeFileAtomic(modelPath, `${JSON.stringify(modelJson)}\n`, { protect });
   return { modelPath: resolve(modelPath), shardPaths: shardPaths.map((p) => resolve(p)) };
