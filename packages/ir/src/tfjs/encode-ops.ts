@@ -97,6 +97,51 @@ function pair(ctx: EncodeContext, node: Node, name: string, fallback: number): n
 
 // ---------------------------------------------------------------- ops
 
+/** Keras name of an activation node, when it maps to one of the activations TF.js fuses into Conv2D / Dense. */
+function fusableActivation(ctx: EncodeContext, node: Node): string | undefined {
+  switch (node.opType) {
+    case 'Relu':
+      return 'relu';
+    case 'Sigmoid':
+      return 'sigmoid';
+    case 'Tanh':
+      return 'tanh';
+    case 'Elu':
+      return Math.abs(attrFloat(node, 'alpha', 1) - 1) < 1e-7 ? 'elu' : undefined;
+    case 'Clip': {
+      const bound = (i: number, attr: string): number | undefined | null => {
+        if (node.inputs.length > 1) {
+          if (!node.inputs[i]) return undefined;
+          const t = ctx.constant(node.inputs[i]);
+          const v = t ? toNumbers(t) : undefined;
+          return v && v.length === 1 ? Number(v[0]) : null;
+        }
+        return attrFloat(node, attr);
+      };
+      const min = bound(1, 'min');
+      const max = bound(2, 'max');
+      if (min !== 0) return undefined;
+      if (max === 6) return 'relu6';
+      return max === undefined || max === Infinity ? 'relu' : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The activation node that alone reads `value` and can ride in the producing layer's `activation`
+ * (TF.js then runs a fused kernel); marks it absorbed.
+ */
+function takeActivation(ctx: EncodeContext, value: string): { activation: string; node?: Node } {
+  const users = ctx.consumers.get(value) ?? [];
+  if (users.length !== 1 || ctx.graphOutputs.has(value) || users[0].inputs[0] !== value) return { activation: 'linear' };
+  const activation = fusableActivation(ctx, users[0]);
+  if (!activation) return { activation: 'linear' };
+  ctx.absorbed.add(users[0]);
+  return { activation, node: users[0] };
+}
+
 function conv(ctx: EncodeContext, node: Node): void {
   const x = ctx.input(node, 0);
   const w = constInput(ctx, node, 1, 'weight');
@@ -116,7 +161,8 @@ function conv(ctx: EncodeContext, node: Node): void {
   const values = toFloat32(w);
   const bias = node.inputs[2] ? toFloat32(constInput(ctx, node, 2, 'bias')) : undefined;
   if (bias && bias.length !== o) throw ctx.error(ErrorCodes.SHAPE_MISMATCH, `bias has ${bias.length} values for ${o} output channels`, node, 'input 2');
-  const common = { kernel_size: [kh, kw], strides: s, padding: pad.padding, data_format: 'channels_last', dilation_rate: d, activation: 'linear', use_bias: !!bias };
+  const act = takeActivation(ctx, node.outputs[0]);
+  const common = { kernel_size: [kh, kw], strides: s, padding: pad.padding, data_format: 'channels_last', dilation_rate: d, activation: act.activation, use_bias: !!bias };
   let name: string;
   if (group === 1) {
     name = ctx.layer('Conv2D', base, { filters: o, ...common }, [input]);
@@ -130,6 +176,7 @@ function conv(ctx: EncodeContext, node: Node): void {
   }
   if (bias) ctx.weight(name, 'bias', [o], bias);
   alias(ctx, node, { keras: name, rel: NHWC });
+  if (act.node) alias(ctx, act.node, { keras: name, rel: NHWC });
 }
 
 /** Values of a bias constant broadcast to `n` (shapes [], [1], [n], [1, n]). */
@@ -143,7 +190,17 @@ function biasValues(ctx: EncodeContext, node: Node, t: Tensor, n: number, scale 
 }
 
 /** Writes a Dense layer for `x · kernel (+ bias)`; `kernel` is `[K, N]` in IR column order. */
-function denseLayer(ctx: EncodeContext, node: Node, x: EncodedValue, irRank: number, kernel: Float32Array, k: number, n: number, bias: Float32Array | undefined): string {
+function denseLayer(
+  ctx: EncodeContext,
+  node: Node,
+  x: EncodedValue,
+  irRank: number,
+  kernel: Float32Array,
+  k: number,
+  n: number,
+  bias: Float32Array | undefined,
+  output: string,
+): string {
   let input: string;
   let values = kernel;
   if (x.rel.kind === 'flat') {
@@ -151,9 +208,13 @@ function denseLayer(ctx: EncodeContext, node: Node, x: EncodedValue, irRank: num
     values = permuteRows(kernel, n, ctx.columnMap(x.rel));
     input = x.keras;
   } else input = ctx.kerasAs(x, { kind: 'perm', perm: identityPerm(irRank) }, node, irRank);
-  const name = ctx.layer('Dense', node.name || node.outputs[0], { units: n, activation: 'linear', use_bias: !!bias }, [input]);
+  const act = takeActivation(ctx, output);
+  const name = ctx.layer('Dense', node.name || node.outputs[0], { units: n, activation: act.activation, use_bias: !!bias }, [input]);
   ctx.weight(name, 'kernel', [k, n], values);
   if (bias) ctx.weight(name, 'bias', [n], bias);
+  const rel: KerasRelation = { kind: 'perm', perm: identityPerm(irRank) };
+  ctx.values.set(output, { keras: name, rel });
+  if (act.node) ctx.values.set(act.node.outputs[0], { keras: name, rel });
   return name;
 }
 
@@ -170,7 +231,7 @@ function gemm(ctx: EncodeContext, node: Node): void {
   if (transB) kernel = transposeData(kernel, b.dims, [1, 0]);
   if (alpha !== 1) kernel = kernel.map((v) => v * alpha);
   const bias = node.inputs[2] ? biasValues(ctx, node, constInput(ctx, node, 2, 'bias C'), n, beta) : undefined;
-  alias(ctx, node, { keras: denseLayer(ctx, node, x, 2, kernel, k, n, bias), rel: { kind: 'perm', perm: [0, 1] } });
+  denseLayer(ctx, node, x, 2, kernel, k, n, bias, node.outputs[0]);
 }
 
 function matmul(ctx: EncodeContext, node: Node): void {
@@ -194,8 +255,7 @@ function matmul(ctx: EncodeContext, node: Node): void {
       outNode = add;
     }
   }
-  const name = denseLayer(ctx, node, x, rank, toFloat32(b), k, n, bias);
-  ctx.values.set(outNode.outputs[0], { keras: name, rel: { kind: 'perm', perm: identityPerm(rank) } });
+  denseLayer(ctx, node, x, rank, toFloat32(b), k, n, bias, outNode.outputs[0]);
 }
 
 function batchNorm(ctx: EncodeContext, node: Node): void {
