@@ -22,7 +22,7 @@ describe('solveUniformRatio', () => {
     ['mobilenetv2', 'flops', 0.5, 1],
     ['lenet300', 'macs', 0.25, 8],
     ['lenet300', 'params', 0.1, 1],
-  ] as const)('%s: %s=%s with roundTo %s lands within 1 %% (checked on the really pruned graph)', async (name, metric, ratio, roundTo) => {
+  ] as const)('%s: %s=%s with roundTo %s lands within 1 percent (checked on the really pruned graph)', async (name, metric, ratio, roundTo) => {
     const graph = await loadOnnx(resolve(fixtures, `${name}.onnx`));
     const est = createCostEstimator(graph);
     const sol = solveUniformRatio(est, { metric, ratio }, { roundTo });
