@@ -76,6 +76,9 @@ describe('decodeTfjs: sequential CNNs', () => {
     expect(ops(graph).filter((o) => o === 'Transpose')).toHaveLength(1);
     expect(ops(graph)).toContain('Flatten');
     expect(ops(graph).indexOf('Flatten')).toBeLessThan(ops(graph).indexOf('Gemm'));
+    // Weighted nodes carry their Keras layer's name (coupling groups and policies read like the model).
+    const weighted = graph.nodes.filter((n) => n.opType === 'Conv' || n.opType === 'Gemm').map((n) => n.name);
+    expect(weighted).toEqual(m.layers.filter((l) => /conv2d|dense/.test(l.name)).map((l) => l.name));
   });
 
   it('the same model decodes with layout nchw: NCHW input, no Transpose at all', async () => {

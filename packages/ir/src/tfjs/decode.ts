@@ -31,6 +31,29 @@ export interface DecodeTfjsOptions {
   batchDim?: string;
 }
 
+const WEIGHTED = new Set(['Conv', 'Gemm', 'MatMul', 'BatchNormalization']);
+
+/**
+ * Gives the layer's name to its weighted node (Conv, Gemm, ...), so that node names — and the
+ * coupling groups named after them — read like the Keras layers; an activation that held the name
+ * becomes `<layer>/<op>`.
+ */
+function nameMainNode(d: DecodeContext, start: number, layerName: string): void {
+  const nodes = d.b.nodes;
+  let main = -1;
+  for (let i = start; i < nodes.length; i++) {
+    if (WEIGHTED.has(nodes[i].opType)) {
+      main = i;
+      break;
+    }
+  }
+  if (main < 0 || nodes[main].name === layerName) return;
+  for (let i = start; i < nodes.length; i++) {
+    if (i !== main && nodes[i].name === layerName) d.b.renameNode(i, `${layerName}/${nodes[i].opType.toLowerCase()}`);
+  }
+  d.b.renameNode(main, layerName);
+}
+
 function dimOf(d: number | null, batch: string): Dim {
   return d === null ? batch : d;
 }
@@ -124,6 +147,7 @@ export function decodeTfjs(modelJson: TfjsModelJson | string | Uint8Array | unkn
       d.b.renameFrom(start, result.ir, out);
       result = { ...result, ir: out };
     }
+    nameMainNode(d, start, out);
     values.set(refKey({ layer: call.layer.name, node: call.call, tensor: 0 }), result);
   }
 

@@ -144,6 +144,27 @@ export class EncodeContext {
     return name;
   }
 
+  /**
+   * Renames a layer to `sanitize(wanted)` when that name is free (inbound references and weight
+   * names follow); returns the layer's name afterwards.
+   */
+  renameLayer(from: string, wanted: string): string {
+    const to = sanitize(wanted);
+    if (to === from || this.names.has(to)) return from;
+    this.names.delete(from);
+    this.names.add(to);
+    for (const layer of this.layers) {
+      if (layer.name === from) {
+        layer.name = to;
+        layer.config.name = to;
+      }
+      for (const node of layer.inbound_nodes) for (const ref of node) if (ref[0] === from) ref[0] = to;
+    }
+    for (const w of this.weights) if (w.name.startsWith(`${from}/`)) w.name = `${to}${w.name.slice(from.length)}`;
+    for (const [k, v] of this.values) if (v.keras === from) this.values.set(k, { ...v, keras: to });
+    return to;
+  }
+
   /** Appends a Keras layer called on `inputs` (Keras layer names); returns its name. */
   layer(className: string, base: string, config: Record<string, unknown>, inputs: readonly string[]): string {
     const name = this.layerName(base);

@@ -206,6 +206,9 @@ describe('encodeTfjs: round trips', () => {
     const [got] = await runOrt(again, { [again.inputs[0].name]: input });
     expect(maxAbsDiff(got, want)).toBeLessThan(TOL);
     expect(again.nodes.map((n) => n.opType)).toEqual(['Conv', 'Relu', 'MaxPool', 'Flatten', 'Gemm']);
+    // Input and output names survive the trip.
+    expect(again.inputs.map((i) => i.name)).toEqual(['x']);
+    expect(again.outputs.map((o) => o.name)).toEqual(graph.outputs.map((o) => o.name));
   });
 });
 

@@ -158,6 +158,13 @@ export function encodeTfjs(graph: Graph, options: EncodeTfjsOptions = {}): Encod
     outputLayers.push([keras, 0, 0]);
   }
 
+  // Name each output layer after its graph output when that name is free (so names survive a round trip).
+  const layerClass = new Map(ctx.layers.map((l) => [l.name, l.class_name]));
+  outputLayers.forEach((ref, i) => {
+    const shared = outputLayers.some((other, j) => j !== i && other[0] === ref[0]);
+    if (!shared && layerClass.get(ref[0]) !== 'InputLayer') ref[0] = ctx.renameLayer(ref[0], graph.outputs[i].name);
+  });
+
   const inputLayers = graph.inputs.filter((i) => !ctx.constants.has(i.name)).map((i) => [ctx.values.get(i.name)!.keras, 0, 0] as [string, number, number]);
   const { specs, data } = packTfjsWeights(ctx.weights);
   const shardBytes = options.shardBytes ?? DEFAULT_SHARD_BYTES;

@@ -90,6 +90,15 @@ export class IrBuilder {
     }
   }
 
+  /** Renames node `index` to `name` (or a fresh name based on it when taken); returns the name given. */
+  renameNode(index: number, name: string): string {
+    const node = this.nodes[index];
+    this.nodeNames.delete(node.name);
+    const fresh = this.freshNode(name);
+    this.nodes[index] = { ...node, name: fresh };
+    return fresh;
+  }
+
   /** True when a node at or after `fromNode` produces `value`. */
   producedSince(fromNode: number, value: string): boolean {
     for (let i = fromNode; i < this.nodes.length; i++) if (this.nodes[i].outputs.includes(value)) return true;
