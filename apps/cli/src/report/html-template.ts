@@ -1,5 +1,5 @@
 /**
- * Markup that is already safe: produced by the {@link html} tag (which escaped every value) or
+ * Markup that is already safe: produced by the {@link markup} tag (which escaped every value) or
  * wrapped deliberately with {@link rawHtml}.
  */
 export class SafeHtml {
@@ -37,7 +37,7 @@ export function rawHtml(markup: string): SafeHtml {
   return new SafeHtml(markup);
 }
 
-/** What may be interpolated into {@link html}: text is escaped, arrays are joined, nullish and false vanish. */
+/** What may be interpolated into {@link markup}: text is escaped, arrays are joined, nullish and false vanish. */
 export type HtmlValue = SafeHtml | string | number | boolean | null | undefined | readonly HtmlValue[];
 
 function render(value: HtmlValue): string {
@@ -49,12 +49,13 @@ function render(value: HtmlValue): string {
 
 /**
  * Tagged template that escapes every interpolated value unless it is {@link SafeHtml}, so
- * untrusted text (group ids, paths, warnings) can only ever become text.
+ * untrusted text (group ids, paths, warnings) can only ever become text. (Not named `html`: Prettier
+ * would reformat the templates as HTML and change the whitespace inside SVG text.)
  *
  * @example
- * html`<td>${group.id}</td>`; // '<td>&lt;script&gt;…</td>' for a hostile id
+ * markup`<td>${group.id}</td>`; // '<td>&lt;script&gt;…</td>' for a hostile id
  */
-export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): SafeHtml {
+export function markup(strings: TemplateStringsArray, ...values: HtmlValue[]): SafeHtml {
   let out = strings[0];
   for (let i = 0; i < values.length; i++) out += render(values[i]) + strings[i + 1];
   return new SafeHtml(out);

@@ -1,6 +1,6 @@
 import { formatCount } from '../render/table';
 import { bitsLabel, formatPercent } from './format';
-import { html, rawHtml, type SafeHtml } from './html-template';
+import { markup, rawHtml, type SafeHtml } from './html-template';
 import type { ReportPolicy, ReportPolicyGroup } from './types';
 
 /** Height of one group's row in the chart (label line + bar), in CSS pixels. */
@@ -62,46 +62,21 @@ export function renderPolicyChart(policy: ReportPolicy): SafeHtml {
     const bits = bitsLabel(g.weightBits);
     const counts = `${formatCount(g.channelsAfter)} / ${formatCount(g.channelsBefore)} ch`;
     const width = `${(fraction * 100).toFixed(3)}%`;
-    return html`<g
-      class="group"
-      data-group="${g.id}"
-      data-before="${g.channelsBefore}"
-      data-after="${g.channelsAfter}"
-    >
-      <title>${describeGroup(g)}</title>
-      <text class="label wide" x="0" y="${y + 15}">${truncate(g.id, 60)}</text>
-      <text class="label narrow" x="0" y="${y + 15}">${truncate(g.id, 22)}</text>
-      <text class="value wide" x="100%" y="${y + 15}" text-anchor="end"
-        >${counts} ·
-        <tspan class="pct">${pct} kept</tspan
-        >${bits ? html` · <tspan class="bits">${bits}</tspan>` : ''}</text
-      >
-      <text class="value narrow" x="100%" y="${y + 15}" text-anchor="end"
-        ><tspan class="pct">${pct}</tspan>${bits ? html` · <tspan class="bits">${bits}</tspan>` : ''}</text
-      >
-      <rect class="bar-track" x="0" y="${y + BAR_Y}" width="100%" height="${BAR_H}" rx="3"></rect>
-      <rect
-        class="bar-kept ${bitsClass(g.weightBits)}"
-        x="0"
-        y="${y + BAR_Y}"
-        width="${width}"
-        height="${BAR_H}"
-        rx="3"
-      ></rect>
-    </g>`;
+    return markup`<g class="group" data-group="${g.id}" data-before="${g.channelsBefore}" data-after="${g.channelsAfter}">
+<title>${describeGroup(g)}</title>
+<text class="label wide" x="0" y="${y + 15}">${truncate(g.id, 60)}</text>
+<text class="label narrow" x="0" y="${y + 15}">${truncate(g.id, 22)}</text>
+<text class="value wide" x="100%" y="${y + 15}" text-anchor="end">${counts} · <tspan class="pct">${pct} kept</tspan>${bits ? markup` · <tspan class="bits">${bits}</tspan>` : ''}</text>
+<text class="value narrow" x="100%" y="${y + 15}" text-anchor="end"><tspan class="pct">${pct}</tspan>${bits ? markup` · <tspan class="bits">${bits}</tspan>` : ''}</text>
+<rect class="bar-track" x="0" y="${y + BAR_Y}" width="100%" height="${BAR_H}" rx="3"></rect>
+<rect class="bar-kept ${bitsClass(g.weightBits)}" x="0" y="${y + BAR_Y}" width="${width}" height="${BAR_H}" rx="3"></rect>
+</g>`;
   });
-  return html`<svg
-    class="chart policy-chart"
-    width="100%"
-    height="${height}"
-    role="img"
-    aria-labelledby="policy-chart-title policy-chart-desc"
-    xmlns="http://www.w3.org/2000/svg"
-  >
-    <title id="policy-chart-title">Channels kept per coupling group</title>
-    <desc id="policy-chart-desc">${summary}</desc>
-    ${rows.length > 0 ? rows : rawHtml('<text class="label" x="0" y="15">The policy changes no group.</text>')}
-  </svg>`;
+  return markup`<svg class="chart policy-chart" width="100%" height="${height}" role="img" aria-labelledby="policy-chart-title policy-chart-desc" xmlns="http://www.w3.org/2000/svg">
+<title id="policy-chart-title">Channels kept per coupling group</title>
+<desc id="policy-chart-desc">${summary}</desc>
+${rows.length > 0 ? rows : rawHtml('<text class="label" x="0" y="15">The policy changes no group.</text>')}
+</svg>`;
 }
 
 /**
@@ -120,9 +95,6 @@ export function renderPolicyLegend(policy: ReportPolicy): SafeHtml {
   ];
   const items = entries
     .filter(([cls]) => used.has(cls))
-    .map(([cls, label]) => html`<li><span class="swatch ${cls}"></span>${label}</li>`);
-  return html`<ul class="legend">
-    ${items}
-    <li><span class="swatch bar-track"></span>removed</li>
-  </ul>`;
+    .map(([cls, label]) => markup`<li><span class="swatch ${cls}"></span>${label}</li>`);
+  return markup`<ul class="legend">${items}<li><span class="swatch bar-track"></span>removed</li></ul>`;
 }

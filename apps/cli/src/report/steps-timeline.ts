@@ -1,5 +1,5 @@
 import { formatDuration, formatPercent } from './format';
-import { html, type SafeHtml } from './html-template';
+import { markup, type SafeHtml } from './html-template';
 import type { ReportStep } from './types';
 
 const ROW = 40;
@@ -46,30 +46,19 @@ export function renderStepsTimeline(steps: readonly ReportStep[], totalMs: numbe
     const x = `${((seg.startMs / span) * 100).toFixed(3)}%`;
     const w = `${((seg.durationMs / span) * 100).toFixed(3)}%`;
     const share = formatPercent(seg.durationMs / span, 1);
-    return html`<g class="step${seg.other ? ' other' : ''}">
-      <title>${seg.label}: ${formatDuration(seg.durationMs)} (${share} of the run)</title>
-      <text class="label" x="0" y="${y + 14}">${seg.label}</text>
-      <text class="value" x="100%" y="${y + 14}" text-anchor="end"
-        >${formatDuration(seg.durationMs)} · ${share}</text
-      >
-      <rect class="bar-track" x="0" y="${y + BAR_Y}" width="100%" height="${BAR_H}" rx="3"></rect>
-      <rect class="bar-step" x="${x}" y="${y + BAR_Y}" width="${w}" height="${BAR_H}" rx="3"></rect>
-    </g>`;
+    return markup`<g class="step${seg.other ? ' other' : ''}">
+<title>${seg.label}: ${formatDuration(seg.durationMs)} (${share} of the run)</title>
+<text class="label" x="0" y="${y + 14}">${seg.label}</text>
+<text class="value" x="100%" y="${y + 14}" text-anchor="end">${formatDuration(seg.durationMs)} · ${share}</text>
+<rect class="bar-track" x="0" y="${y + BAR_Y}" width="100%" height="${BAR_H}" rx="3"></rect>
+<rect class="bar-step" x="${x}" y="${y + BAR_Y}" width="${w}" height="${BAR_H}" rx="3"></rect>
+</g>`;
   });
-  return html`<svg
-    class="chart steps-chart"
-    width="100%"
-    height="${Math.max(1, segs.length) * ROW}"
-    role="img"
-    aria-labelledby="steps-chart-title"
-    xmlns="http://www.w3.org/2000/svg"
-  >
-    <title id="steps-chart-title">
-      Pipeline steps over ${formatDuration(span)}:
-      ${segs.map((s) => `${s.label} ${formatDuration(s.durationMs)}`).join(', ')}
-    </title>
-    ${rows}
-  </svg>`;
+  const title = `Pipeline steps over ${formatDuration(span)}: ${segs.map((s) => `${s.label} ${formatDuration(s.durationMs)}`).join(', ')}`;
+  return markup`<svg class="chart steps-chart" width="100%" height="${Math.max(1, segs.length) * ROW}" role="img" aria-labelledby="steps-chart-title" xmlns="http://www.w3.org/2000/svg">
+<title id="steps-chart-title">${title}</title>
+${rows}
+</svg>`;
 }
 
 function jsonText(value: unknown): string {
@@ -88,24 +77,15 @@ function jsonText(value: unknown): string {
 export function renderStepReports(steps: readonly ReportStep[]): SafeHtml {
   const parts = steps.map((s, i) => {
     const entries = Object.entries(s.report ?? {});
-    if (entries.length === 0) return html``;
+    if (entries.length === 0) return markup``;
     const items = entries.map(([k, v]) =>
       v !== null && typeof v === 'object'
-        ? html`<div class="kv-row">
-            <dt>${k}</dt>
-            <dd><pre>${jsonText(v)}</pre></dd>
-          </div>`
-        : html`<div class="kv-row">
-            <dt>${k}</dt>
-            <dd>${typeof v === 'number' ? formatNumber(v) : String(v)}</dd>
-          </div>`,
+        ? markup`<div class="kv-row"><dt>${k}</dt><dd><pre>${jsonText(v)}</pre></dd></div>`
+        : markup`<div class="kv-row"><dt>${k}</dt><dd>${typeof v === 'number' ? formatNumber(v) : String(v)}</dd></div>`,
     );
-    return html`<details class="step-report">
-      <summary>${i + 1}. ${s.operator}: report</summary>
-      <dl class="kv">${items}</dl>
-    </details>`;
+    return markup`<details class="step-report"><summary>${i + 1}. ${s.operator}: report</summary><dl class="kv">${items}</dl></details>`;
   });
-  return html`${parts}`;
+  return markup`${parts}`;
 }
 
 function formatNumber(n: number): string {
