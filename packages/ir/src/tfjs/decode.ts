@@ -8,7 +8,12 @@ import { NCHW_FROM_NHWC } from './layout';
 import { parseTfjsModelJson, type TfjsModelJson } from './model-json';
 import { readTfjsWeights } from './weights';
 
-/** The ONNX opset the TF.js decoder writes. */
+/**
+ * The ONNX opset the TF.js decoder writes.
+ *
+ * @example
+ * decodeTfjs(json, data).model.opsetImports; // [{ domain: '', version: TFJS_DECODE_OPSET }]
+ */
 export const TFJS_DECODE_OPSET = 13;
 
 /**

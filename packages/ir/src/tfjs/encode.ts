@@ -9,7 +9,12 @@ import { identityPerm, NCHW_FROM_NHWC, NHWC_FROM_NCHW } from './layout';
 import type { TfjsModelJson } from './model-json';
 import { DEFAULT_SHARD_BYTES, packTfjsWeights, shardPaths } from './weights';
 
-/** The tfjs-layers version whose JSON dialect the encoder writes. */
+/**
+ * The tfjs-layers version whose JSON dialect the encoder writes.
+ *
+ * @example
+ * encodeTfjs(graph).modelJson.modelTopology.keras_version; // 'tfjs-layers 4.22.0'
+ */
 export const TFJS_LAYERS_VERSION = '4.22.0';
 
 /**
@@ -27,7 +32,12 @@ export interface EncodeTfjsOptions {
   modelName?: string;
 }
 
-/** A TF.js LayersModel in memory: `model.json` content and the weight bytes of all shards, concatenated. */
+/**
+ * A TF.js LayersModel in memory: `model.json` content and the weight bytes of all shards, concatenated.
+ *
+ * @example
+ * const { modelJson, weightData }: EncodedTfjs = encodeTfjs(graph);
+ */
 export interface EncodedTfjs {
   modelJson: TfjsModelJson;
   weightData: Uint8Array;

@@ -8,16 +8,31 @@ import { encodeTfjs, type EncodeTfjsOptions } from './encode';
 import { parseTfjsModelJson } from './model-json';
 import { DEFAULT_SHARD_BYTES, weightByteLength } from './weights';
 
-/** Options of {@link loadTfjs}. */
+/**
+ * Options of {@link loadTfjs}.
+ *
+ * @example
+ * await loadTfjs('model.json', { layout: 'nchw' });
+ */
 export type LoadTfjsOptions = Omit<DecodeTfjsOptions, 'file'>;
 
-/** Options of {@link saveTfjs}. */
+/**
+ * Options of {@link saveTfjs}.
+ *
+ * @example
+ * await saveTfjs(graph, 'out', { protect: ['model.json'], shardBytes: 1 << 20 });
+ */
 export interface SaveTfjsOptions extends Omit<EncodeTfjsOptions, 'file'> {
   /** Paths that must not be overwritten (usually the input model): `MC_OUTPUT_IS_INPUT`. */
   protect?: readonly string[];
 }
 
-/** Where {@link saveTfjs} wrote the model. */
+/**
+ * Where {@link saveTfjs} wrote the model.
+ *
+ * @example
+ * const { modelPath, shardPaths }: SavedTfjs = await saveTfjs(graph, 'out');
+ */
 export interface SavedTfjs {
   modelPath: string;
   shardPaths: string[];

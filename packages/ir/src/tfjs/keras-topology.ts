@@ -1,21 +1,36 @@
 import { ErrorCodes, MetacompressError } from '@metacompress/core';
 import { isObject, type KerasJson } from './model-json';
 
-/** A Keras layer as serialized: class, unique name, config (snake_case keys). */
+/**
+ * A Keras layer as serialized: class, unique name, config (snake_case keys).
+ *
+ * @example
+ * const layer: KerasLayer = { className: 'Dense', name: 'dense', config: { units: 10 } };
+ */
 export interface KerasLayer {
   className: string;
   name: string;
   config: Record<string, unknown>;
 }
 
-/** A Keras tensor: output `tensor` of call `node` of layer `layer`. */
+/**
+ * A Keras tensor: output `tensor` of call `node` of layer `layer`.
+ *
+ * @example
+ * const ref: TensorRef = { layer: 'conv1', node: 0, tensor: 0 };
+ */
 export interface TensorRef {
   layer: string;
   node: number;
   tensor: number;
 }
 
-/** One call of a layer on some tensors (a Keras "node"). */
+/**
+ * One call of a layer on some tensors (a Keras "node").
+ *
+ * @example
+ * readKerasTopology(topology).calls[0].inputs; // [{ layer: 'input_1', node: 0, tensor: 0 }]
+ */
 export interface LayerCall {
   layer: KerasLayer;
   /** Which call of the layer this is (0 unless the layer is shared). */
@@ -26,6 +41,9 @@ export interface LayerCall {
 /**
  * A Keras model reduced to what the codec needs, Sequential and functional alike: the input
  * layers, every layer call in an order where inputs come before their users, and the outputs.
+ *
+ * @example
+ * const { inputs, calls, outputs }: KerasTopology = readKerasTopology(json.modelTopology);
  */
 export interface KerasTopology {
   name: string;

@@ -3,6 +3,9 @@ import { ErrorCodes, MetacompressError } from '@metacompress/core';
 /**
  * How a weight is quantized in a TF.js weight file: `uint8`/`uint16` values `q` stand for
  * `q * scale + min`; `float16` values are IEEE half floats.
+ *
+ * @example
+ * const q: TfjsQuantization = { dtype: 'uint8', scale: 0.02, min: -1.3 };
  */
 export interface TfjsQuantization {
   dtype: 'uint8' | 'uint16' | 'float16';
@@ -24,7 +27,12 @@ export interface TfjsWeightSpec {
   quantization?: TfjsQuantization;
 }
 
-/** A group of weights stored in one or more shard files, read in order. */
+/**
+ * A group of weights stored in one or more shard files, read in order.
+ *
+ * @example
+ * const g: TfjsWeightsGroup = { paths: ['group1-shard1of1.bin'], weights: [{ name: 'd/bias', shape: [10], dtype: 'float32' }] };
+ */
 export interface TfjsWeightsGroup {
   paths: string[];
   weights: TfjsWeightSpec[];
@@ -46,10 +54,20 @@ export interface TfjsModelJson {
   [key: string]: unknown;
 }
 
-/** A Keras JSON object (`{ class_name, config, ... }`), kept loosely typed. */
+/**
+ * A Keras JSON object (`{ class_name, config, ... }`), kept loosely typed.
+ *
+ * @example
+ * const topology: KerasJson = { class_name: 'Sequential', config: { layers: [] } };
+ */
 export type KerasJson = { [key: string]: unknown };
 
-/** Where a problem is: the model file, and the field inside it. */
+/**
+ * Where a problem is: the model file, and the field inside it.
+ *
+ * @example
+ * parseTfjsModelJson(text, { file: 'model.json' } satisfies JsonWhere);
+ */
 export interface JsonWhere {
   file?: string;
 }

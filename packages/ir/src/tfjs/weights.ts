@@ -3,10 +3,20 @@ import { float16BitsToFloat32 } from '../float16';
 import { elementCount } from '../tensor';
 import type { TfjsWeightSpec, TfjsWeightsGroup } from './model-json';
 
-/** TF.js splits weight files at 4 MiB (the converter's and `tf.io` default shard size). */
+/**
+ * TF.js splits weight files at 4 MiB (the converter's and `tf.io` default shard size).
+ *
+ * @example
+ * shardPaths(weightData.byteLength, DEFAULT_SHARD_BYTES);
+ */
 export const DEFAULT_SHARD_BYTES = 4 * 1024 * 1024;
 
-/** One decoded weight: its Keras shape and its values as float32 (dequantized). */
+/**
+ * One decoded weight: its Keras shape and its values as float32 (dequantized).
+ *
+ * @example
+ * const w: TfjsWeightValue = { name: 'dense/bias', shape: [2], values: new Float32Array(2) };
+ */
 export interface TfjsWeightValue {
   name: string;
   shape: number[];
