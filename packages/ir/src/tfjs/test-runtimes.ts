@@ -22,7 +22,6 @@ export function loadTf(): Promise<Tf> {
     const core = require('@tensorflow/tfjs-core') as typeof TfCore;
     require('@tensorflow/tfjs-backend-cpu');
     const layers = require('@tensorflow/tfjs-layers') as typeof TfLayers;
-    core.env().set('IS_NODE', true);
     await core.setBackend('cpu');
     return { ...core, ...layers } as Tf;
   })();
