@@ -123,6 +123,23 @@ describe('renderHtmlReport (markup)', () => {
     expect(page.match(/<g class="group"/g)).toHaveLength(r.policy.groups.length);
   });
 
+  it('shortens long group ids in the middle on the chart, keeping the full id in its title and table', () => {
+    const r = sampleReport();
+    const id = '/layer3/layer3.0/downsample/downsample.0/Conv_output_0[0:128]/and/some/more/path/Conv';
+    r.policy.groups = [{ id, channelsBefore: 8, channelsAfter: 4, keep: 0.5 }];
+    const page = renderHtmlReport(r);
+    const wide = /<text class="label wide"[^>]*>([^<]*)<\/text>/.exec(page)![1];
+    const narrow = /<text class="label narrow"[^>]*>([^<]*)<\/text>/.exec(page)![1];
+    expect([...wide]).toHaveLength(60);
+    expect([...narrow]).toHaveLength(22);
+    for (const label of [wide, narrow]) {
+      const [head, tail] = label.split('…');
+      expect(id.startsWith(head) && id.endsWith(tail)).toBe(true);
+    }
+    expect(page).toContain(`<title>${id}: 4 of 8 channels kept`);
+    expect(page).toContain(`<code>${id}</code>`);
+  });
+
   it('handles an empty policy, no steps, no warnings and no latency', () => {
     const r = sampleReport();
     r.policy.groups = [];

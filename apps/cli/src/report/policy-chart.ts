@@ -16,7 +16,13 @@ export function bitsClass(bits: number | undefined): string {
   return 'bits-low';
 }
 
-const truncate = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+/** Shortens long ids in the middle: the ends of `/layer3/…/downsample.0/Conv` tell groups apart. */
+function truncate(text: string, max: number): string {
+  const chars = [...text];
+  if (chars.length <= max) return text;
+  const head = Math.ceil((max - 1) * 0.4);
+  return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - (max - 1 - head)).join('')}`;
+}
 
 /** The share of channels a group kept (1 for a group with no channels). */
 export function keptFraction(g: ReportPolicyGroup): number {
