@@ -64,7 +64,12 @@ export class DecodeContext {
 
   /** A typed error about a layer (to throw). */
   error(code: string, reason: string, layer: KerasLayer, field?: string): MetacompressError {
-    return new MetacompressError(code, reason, { file: this.file, node: layer.name, opType: layer.className, field });
+    return new MetacompressError(code, reason, {
+      file: this.file,
+      node: layer.name,
+      opType: layer.className,
+      field,
+    });
   }
 
   /**
@@ -72,7 +77,12 @@ export class DecodeContext {
    * (null dims match anything). `index` is the parameter's position among the layer's weights,
    * used for Keras 3 names (`dense/0`).
    */
-  weight(layer: KerasLayer, param: string, index: number, shape: readonly (number | null)[]): TfjsWeightValue {
+  weight(
+    layer: KerasLayer,
+    param: string,
+    index: number,
+    shape: readonly (number | null)[],
+  ): TfjsWeightValue {
     let found: TfjsWeightValue | undefined;
     for (const name of weightCandidates(layer.name, param, index)) {
       found = this.weights.get(name);
@@ -83,17 +93,26 @@ export class DecodeContext {
       const suffix = `/${layer.name}/${param}`;
       for (const [name, w] of this.weights) {
         if (this.used.has(name)) continue;
-        if (name.endsWith(suffix) || (name.startsWith(`${layer.name}/`) && name.endsWith(`/${param}`) && name.split('/').length === 3)) {
+        if (
+          name.endsWith(suffix) ||
+          (name.startsWith(`${layer.name}/`) && name.endsWith(`/${param}`) && name.split('/').length === 3)
+        ) {
           found = w;
           break;
         }
       }
     }
     if (!found) {
-      throw this.error(ErrorCodes.MODEL_INVALID, `layer '${layer.name}' (${layer.className}) has no weight '${param}' in the weights manifest (looked for '${layer.name}/${param}')`, layer, `weightsManifest`);
+      throw this.error(
+        ErrorCodes.MODEL_INVALID,
+        `layer '${layer.name}' (${layer.className}) has no weight '${param}' in the weights manifest (looked for '${layer.name}/${param}')`,
+        layer,
+        `weightsManifest`,
+      );
     }
     this.used.add(found.name);
-    const ok = found.shape.length === shape.length && shape.every((d, i) => d === null || d === found.shape[i]);
+    const ok =
+      found.shape.length === shape.length && shape.every((d, i) => d === null || d === found.shape[i]);
     if (!ok) {
       throw this.error(
         ErrorCodes.SHAPE_MISMATCH,
@@ -108,18 +127,26 @@ export class DecodeContext {
   /** The IR value holding `transpose(keras, perm)` for a Keras tensor (adds a Transpose when needed). */
   asPerm(v: DecodedValue, perm: readonly number[]): string {
     if (v.rel.kind === 'flat') {
-      if (perm.length !== 2) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'a flattened value has rank 2');
+      if (perm.length !== 2)
+        throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'a flattened value has rank 2');
       return this.unflatten(v);
     }
     if (v.rel.perm.length !== perm.length) {
-      throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `rank ${v.rel.perm.length} value asked for a rank-${perm.length} layout`);
+      throw new MetacompressError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `rank ${v.rel.perm.length} value asked for a rank-${perm.length} layout`,
+      );
     }
     if (v.rel.perm.every((p, i) => p === perm[i])) return v.ir;
     const key = `${v.ir}|p${perm.join('')}`;
     const hit = this.cache.get(key);
     if (hit) return hit;
     const r = composePerm(inversePerm(v.rel.perm), perm);
-    const suffix = isIdentity(perm) ? 'keras' : perm.length === 4 && perm.every((p, i) => p === NCHW_FROM_NHWC[i]) ? 'nchw' : `perm${perm.join('')}`;
+    const suffix = isIdentity(perm)
+      ? 'keras'
+      : perm.length === 4 && perm.every((p, i) => p === NCHW_FROM_NHWC[i])
+        ? 'nchw'
+        : `perm${perm.join('')}`;
     const out = this.b.add('Transpose', [v.ir], { perm: r }, `${v.ir}/${suffix}`);
     this.cache.set(key, out);
     return out;
@@ -132,7 +159,13 @@ export class DecodeContext {
 
   /** The IR value holding a rank-4 NHWC Keras tensor as NCHW. */
   asNchw(v: DecodedValue, layer: KerasLayer): string {
-    if (v.shape.length !== 4) throw this.error(ErrorCodes.SHAPE_MISMATCH, `expects a rank-4 NHWC input, got rank ${v.shape.length}`, layer, 'input');
+    if (v.shape.length !== 4)
+      throw this.error(
+        ErrorCodes.SHAPE_MISMATCH,
+        `expects a rank-4 NHWC input, got rank ${v.shape.length}`,
+        layer,
+        'input',
+      );
     return this.asPerm(v, NCHW_FROM_NHWC);
   }
 
@@ -149,7 +182,12 @@ export class DecodeContext {
     if (hit) return hit;
     const shape = this.b.int64Init(`${v.ir}/unflat_shape`, [0, ...rel.dims]);
     const unflat = this.b.add('Reshape', [v.ir, shape], {}, `${v.ir}/unflat`);
-    const moved = this.b.add('Transpose', [unflat], { perm: [0, ...rel.perm.map((p) => p + 1)] }, `${v.ir}/keras_order`);
+    const moved = this.b.add(
+      'Transpose',
+      [unflat],
+      { perm: [0, ...rel.perm.map((p) => p + 1)] },
+      `${v.ir}/keras_order`,
+    );
     const out = this.b.add('Flatten', [moved], { axis: 1 }, `${v.ir}/keras`);
     this.cache.set(key, out);
     return out;

@@ -11,7 +11,17 @@ import type * as TfLayers from '@tensorflow/tfjs-layers';
 import { isMetacompressError } from '@metacompress/core';
 import { encodeOnnx } from '../onnx/encode';
 import { decodeTfjs } from './decode';
-import { loadTf, maxAbsDiff, predict, randomData, runOrt, saveToMemory, toNhwc, type Dense, type Tf } from './test-runtimes';
+import {
+  loadTf,
+  maxAbsDiff,
+  predict,
+  randomData,
+  runOrt,
+  saveToMemory,
+  toNhwc,
+  type Dense,
+  type Tf,
+} from './test-runtimes';
 import type { Graph } from '../graph';
 
 let tf: Tf;
@@ -32,19 +42,33 @@ function randomizeWeights(model: TfLayers.LayersModel, seed: number): void {
   model.setWeights(values);
 }
 
-async function check(model: TfLayers.LayersModel, inputShape: number[], options: { layout?: 'nhwc' | 'nchw'; seed?: number } = {}): Promise<Graph> {
+async function check(
+  model: TfLayers.LayersModel,
+  inputShape: number[],
+  options: { layout?: 'nhwc' | 'nchw'; seed?: number } = {},
+): Promise<Graph> {
   randomizeWeights(model, options.seed ?? 11);
   const { modelJson, weightData } = await saveToMemory(tf, model);
   const graph = decodeTfjs(modelJson, weightData, { layout: options.layout });
   const n = inputShape[0];
-  const input: Dense = { data: randomData(inputShape.reduce((a, b) => a * b, 1), 5), dims: inputShape };
+  const input: Dense = {
+    data: randomData(
+      inputShape.reduce((a, b) => a * b, 1),
+      5,
+    ),
+    dims: inputShape,
+  };
   const expected = predict(tf, model, input);
   let feed = input;
   if (options.layout === 'nchw' && inputShape.length === 4) {
     // the graph takes NCHW: transpose the NHWC test input
     const [b, h, w, c] = inputShape;
     const data = new Float32Array(input.data.length);
-    for (let i = 0; i < b; i++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) for (let k = 0; k < c; k++) data[((i * c + k) * h + y) * w + x] = input.data[((i * h + y) * w + x) * c + k];
+    for (let i = 0; i < b; i++)
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++)
+          for (let k = 0; k < c; k++)
+            data[((i * c + k) * h + y) * w + x] = input.data[((i * h + y) * w + x) * c + k];
     feed = { data, dims: [b, c, h, w] };
   }
   const [actual] = await runOrt(graph, { [graph.inputs[0].name]: feed });
@@ -62,7 +86,15 @@ function ops(graph: Graph): string[] {
 describe('decodeTfjs: sequential CNNs', () => {
   it('Conv2D same/valid + strides + dilation, pools, Flatten → Dense (kernel rows permuted, no Transpose before Flatten)', async () => {
     const m = tf.sequential();
-    m.add(tf.layers.conv2d({ inputShape: [12, 12, 3], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }));
+    m.add(
+      tf.layers.conv2d({
+        inputShape: [12, 12, 3],
+        filters: 4,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+      }),
+    );
     m.add(tf.layers.conv2d({ filters: 5, kernelSize: [3, 2], strides: 2, padding: 'same' }));
     m.add(tf.layers.conv2d({ filters: 6, kernelSize: 3, dilationRate: 2, padding: 'valid', useBias: false }));
     m.add(tf.layers.maxPooling2d({ poolSize: 2, padding: 'same' }));
@@ -94,12 +126,28 @@ describe('decodeTfjs: sequential CNNs', () => {
 
   it('DepthwiseConv2D (multiplier 2), SeparableConv2D, BatchNormalization, ReLU(maxValue 6) → Clip, GlobalAveragePooling2D', async () => {
     const m = tf.sequential();
-    m.add(tf.layers.conv2d({ inputShape: [10, 10, 3], filters: 4, kernelSize: 3, padding: 'same', useBias: false }));
+    m.add(
+      tf.layers.conv2d({
+        inputShape: [10, 10, 3],
+        filters: 4,
+        kernelSize: 3,
+        padding: 'same',
+        useBias: false,
+      }),
+    );
     m.add(tf.layers.batchNormalization({ epsilon: 1e-3 }));
     m.add(tf.layers.reLU({ maxValue: 6 }));
     m.add(tf.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, strides: 2, padding: 'same' }));
     m.add(tf.layers.batchNormalization({ center: false }));
-    m.add(tf.layers.separableConv2d({ filters: 5, kernelSize: 3, depthMultiplier: 2, padding: 'valid', activation: 'relu6' }));
+    m.add(
+      tf.layers.separableConv2d({
+        filters: 5,
+        kernelSize: 3,
+        depthMultiplier: 2,
+        padding: 'valid',
+        activation: 'relu6',
+      }),
+    );
     m.add(tf.layers.globalAveragePooling2d({}));
     m.add(tf.layers.dense({ units: 3 }));
     const graph = await check(m, [2, 10, 10, 3]);
@@ -136,7 +184,15 @@ describe('decodeTfjs: sequential CNNs', () => {
 
   it('ZeroPadding2D, GlobalMaxPooling2D, Reshape and Permute', async () => {
     const m = tf.sequential();
-    m.add(tf.layers.zeroPadding2d({ inputShape: [6, 6, 2], padding: [[1, 2], [0, 1]] }));
+    m.add(
+      tf.layers.zeroPadding2d({
+        inputShape: [6, 6, 2],
+        padding: [
+          [1, 2],
+          [0, 1],
+        ],
+      }),
+    );
     m.add(tf.layers.conv2d({ filters: 4, kernelSize: 3 }));
     m.add(tf.layers.permute({ dims: [2, 1, 3] }));
     m.add(tf.layers.reshape({ targetShape: [-1, 4] }));
@@ -155,7 +211,15 @@ describe('decodeTfjs: sequential CNNs', () => {
 
   it('relu6/gelu/swish/mish activations, Dense on a rank-3 tensor (MatMul + Add); the ONNX passes onnx.checker', async () => {
     const m = tf.sequential();
-    m.add(tf.layers.conv2d({ inputShape: [9, 9, 3], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu6' }));
+    m.add(
+      tf.layers.conv2d({
+        inputShape: [9, 9, 3],
+        filters: 4,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu6',
+      }),
+    );
     m.add(tf.layers.separableConv2d({ filters: 3, kernelSize: 3, activation: 'gelu' }));
     m.add(tf.layers.zeroPadding2d({ padding: 1 }));
     m.add(tf.layers.reLU({ maxValue: 4 }));
@@ -170,7 +234,15 @@ describe('decodeTfjs: sequential CNNs', () => {
       const dir = mkdtempSync(join(tmpdir(), 'mc-tfjs-check-'));
       try {
         writeFileSync(join(dir, 'm.onnx'), encodeOnnx(graph));
-        const r = spawnSync(python, ['-c', `import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)`, join(dir, 'm.onnx')], { encoding: 'utf8' });
+        const r = spawnSync(
+          python,
+          [
+            '-c',
+            `import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)`,
+            join(dir, 'm.onnx'),
+          ],
+          { encoding: 'utf8' },
+        );
         expect(r.status, r.stderr).toBe(0);
       } finally {
         rmSync(dir, { recursive: true, force: true });
@@ -192,7 +264,9 @@ describe('decodeTfjs: sequential CNNs', () => {
 describe('decodeTfjs: functional models', () => {
   it('residual Add, Concatenate (channel axis → IR axis 1), Multiply, Average/Maximum/Minimum, Dropout', async () => {
     const input = tf.input({ shape: [8, 8, 3] });
-    const a = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(input) as TfLayers.SymbolicTensor;
+    const a = tf.layers
+      .conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' })
+      .apply(input) as TfLayers.SymbolicTensor;
     const b = tf.layers.conv2d({ filters: 4, kernelSize: 1 }).apply(input) as TfLayers.SymbolicTensor;
     const sum = tf.layers.add().apply([a, b]) as TfLayers.SymbolicTensor;
     const prod = tf.layers.multiply().apply([sum, b]) as TfLayers.SymbolicTensor;
@@ -226,7 +300,9 @@ describe('decodeTfjs: functional models', () => {
     const a: Dense = { data: randomData(12, 1), dims: [2, 6] };
     const b: Dense = { data: randomData(12, 2), dims: [2, 6] };
     const expected = tf.tidy(() =>
-      (model.predict([tf.tensor(a.data, a.dims), tf.tensor(b.data, b.dims)]) as ReturnType<Tf['tensor']>[]).map((t) => ({ data: Float32Array.from(t.dataSync()), dims: [...t.shape] })),
+      (
+        model.predict([tf.tensor(a.data, a.dims), tf.tensor(b.data, b.dims)]) as ReturnType<Tf['tensor']>[]
+      ).map((t) => ({ data: Float32Array.from(t.dataSync()), dims: [...t.shape] })),
     );
     const actual = await runOrt(graph, { [graph.inputs[0].name]: a, [graph.inputs[1].name]: b });
     expect(actual).toHaveLength(2);
@@ -244,7 +320,21 @@ describe('decodeTfjs: hand-written JSON dialects and bad input', () => {
       format: 'layers-model',
       modelTopology: {
         class_name: 'Sequential',
-        config: { name: 's', layers: [{ class_name: 'Dense', config: { name: 'd', units: 2, use_bias: true, activation: 'linear', batch_input_shape: [null, 3] } }] },
+        config: {
+          name: 's',
+          layers: [
+            {
+              class_name: 'Dense',
+              config: {
+                name: 'd',
+                units: 2,
+                use_bias: true,
+                activation: 'linear',
+                batch_input_shape: [null, 3],
+              },
+            },
+          ],
+        },
       },
       weightsManifest: [
         {
@@ -262,13 +352,20 @@ describe('decodeTfjs: hand-written JSON dialects and bad input', () => {
   it('uint8- and float16-quantized weights are dequantized (q · scale + min)', async () => {
     const json = denseJson();
     json.weightsManifest[0].weights = [
-      { name: 'd/kernel', shape: [3, 2], dtype: 'float32', quantization: { dtype: 'uint8', scale: 0.5, min: -1 } } as never,
+      {
+        name: 'd/kernel',
+        shape: [3, 2],
+        dtype: 'float32',
+        quantization: { dtype: 'uint8', scale: 0.5, min: -1 },
+      } as never,
       { name: 'd/bias', shape: [2], dtype: 'float32', quantization: { dtype: 'float16' } } as never,
     ];
     // kernel q = [0..5] → [-1, -0.5, 0, 0.5, 1, 1.5]; bias float16 [1, -2] = 0x3c00, 0xc000
     const data = new Uint8Array([0, 1, 2, 3, 4, 5, 0x00, 0x3c, 0x00, 0xc0]);
     const graph = decodeTfjs(json, data);
-    const [y] = await runOrt(graph, { [graph.inputs[0].name]: { data: Float32Array.from([1, 2, 3]), dims: [1, 3] } });
+    const [y] = await runOrt(graph, {
+      [graph.inputs[0].name]: { data: Float32Array.from([1, 2, 3]), dims: [1, 3] },
+    });
     // x·K + b: col0 = 1·-1 + 2·0 + 3·1 + 1 = 3; col1 = 1·-0.5 + 2·0.5 + 3·1.5 - 2 = 3
     expect(Array.from(y.data)).toEqual([3, 3]);
   });
@@ -281,12 +378,32 @@ describe('decodeTfjs: hand-written JSON dialects and bad input', () => {
         config: {
           name: 'f',
           layers: [
-            { class_name: 'InputLayer', name: 'in', config: { name: 'in', batch_shape: [null, 2] }, inbound_nodes: [] },
+            {
+              class_name: 'InputLayer',
+              name: 'in',
+              config: { name: 'in', batch_shape: [null, 2] },
+              inbound_nodes: [],
+            },
             {
               class_name: 'Dense',
               name: 'dense',
-              config: { name: 'dense', units: 1, use_bias: true, activation: { class_name: 'relu', config: {} } },
-              inbound_nodes: [{ args: [{ class_name: '__keras_tensor__', config: { shape: [null, 2], keras_history: ['in', 0, 0] } }], kwargs: {} }],
+              config: {
+                name: 'dense',
+                units: 1,
+                use_bias: true,
+                activation: { class_name: 'relu', config: {} },
+              },
+              inbound_nodes: [
+                {
+                  args: [
+                    {
+                      class_name: '__keras_tensor__',
+                      config: { shape: [null, 2], keras_history: ['in', 0, 0] },
+                    },
+                  ],
+                  kwargs: {},
+                },
+              ],
             },
           ],
           input_layers: ['in', 0, 0],
@@ -318,16 +435,32 @@ describe('decodeTfjs: hand-written JSON dialects and bad input', () => {
 
   it('an unsupported layer class: MC_UNSUPPORTED_OP naming the layer and its class', () => {
     const json = denseJson();
-    (json.modelTopology.config.layers as unknown[]).push({ class_name: 'LSTM', config: { name: 'lstm_1', units: 3 } });
+    (json.modelTopology.config.layers as unknown[]).push({
+      class_name: 'LSTM',
+      config: { name: 'lstm_1', units: 3 },
+    });
     const err = catchError(() => decodeTfjs(json, f32([1, 2, 3, 4, 5, 6, 7, 8])));
     expect(isMetacompressError(err, 'MC_UNSUPPORTED_OP')).toBe(true);
-    expect((err as { details: Record<string, unknown> }).details).toMatchObject({ node: 'lstm_1', opType: 'LSTM' });
+    expect((err as { details: Record<string, unknown> }).details).toMatchObject({
+      node: 'lstm_1',
+      opType: 'LSTM',
+    });
     expect((err as Error).message).toContain("node 'lstm_1' (LSTM)");
   });
 
   it('malformed JSON: MC_ONNX_DECODE; a graph model: MC_MODEL_INVALID; a missing weight: MC_MODEL_INVALID; wrong weight shape: MC_SHAPE_MISMATCH', () => {
-    expect(isMetacompressError(catchError(() => decodeTfjs('{"format": "layers-model", ', new Uint8Array())), 'MC_ONNX_DECODE')).toBe(true);
-    expect(isMetacompressError(catchError(() => decodeTfjs(denseJson({ format: 'graph-model' }), new Uint8Array())), 'MC_MODEL_INVALID')).toBe(true);
+    expect(
+      isMetacompressError(
+        catchError(() => decodeTfjs('{"format": "layers-model", ', new Uint8Array())),
+        'MC_ONNX_DECODE',
+      ),
+    ).toBe(true);
+    expect(
+      isMetacompressError(
+        catchError(() => decodeTfjs(denseJson({ format: 'graph-model' }), new Uint8Array())),
+        'MC_MODEL_INVALID',
+      ),
+    ).toBe(true);
     const missing = denseJson();
     missing.weightsManifest[0].weights.pop();
     const e1 = catchError(() => decodeTfjs(missing, f32([1, 2, 3, 4, 5, 6])));
@@ -337,13 +470,23 @@ describe('decodeTfjs: hand-written JSON dialects and bad input', () => {
     wrong.weightsManifest[0].weights[0].shape = [2, 3];
     const config = (wrong.modelTopology.config.layers[0] as { config: Record<string, unknown> }).config;
     config.batch_input_shape = [null, 3];
-    expect(isMetacompressError(catchError(() => decodeTfjs(wrong, f32([1, 2, 3, 4, 5, 6, 7, 8]))), 'MC_SHAPE_MISMATCH')).toBe(true);
+    expect(
+      isMetacompressError(
+        catchError(() => decodeTfjs(wrong, f32([1, 2, 3, 4, 5, 6, 7, 8]))),
+        'MC_SHAPE_MISMATCH',
+      ),
+    ).toBe(true);
   });
 
   it('an absurd weight shape is refused before any allocation', () => {
     const json = denseJson();
     json.weightsManifest[0].weights[0].shape = [1 << 20, 1 << 20];
-    expect(isMetacompressError(catchError(() => decodeTfjs(json, f32([1]))), 'MC_TENSOR_TOO_LARGE')).toBe(true);
+    expect(
+      isMetacompressError(
+        catchError(() => decodeTfjs(json, f32([1]))),
+        'MC_TENSOR_TOO_LARGE',
+      ),
+    ).toBe(true);
   });
 
   it('an inbound reference to a layer that does not exist: MC_MODEL_INVALID', () => {
@@ -352,8 +495,18 @@ describe('decodeTfjs: hand-written JSON dialects and bad input', () => {
         class_name: 'Model',
         config: {
           layers: [
-            { class_name: 'InputLayer', name: 'in', config: { name: 'in', batch_input_shape: [null, 2] }, inbound_nodes: [] },
-            { class_name: 'Activation', name: 'act', config: { name: 'act', activation: 'relu' }, inbound_nodes: [[['nowhere', 0, 0, {}]]] },
+            {
+              class_name: 'InputLayer',
+              name: 'in',
+              config: { name: 'in', batch_input_shape: [null, 2] },
+              inbound_nodes: [],
+            },
+            {
+              class_name: 'Activation',
+              name: 'act',
+              config: { name: 'act', activation: 'relu' },
+              inbound_nodes: [[['nowhere', 0, 0, {}]]],
+            },
           ],
           input_layers: [['in', 0, 0]],
           output_layers: [['act', 0, 0]],

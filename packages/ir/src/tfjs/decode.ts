@@ -54,7 +54,8 @@ function nameMainNode(d: DecodeContext, start: number, layerName: string): void 
   }
   if (main < 0 || nodes[main].name === layerName) return;
   for (let i = start; i < nodes.length; i++) {
-    if (i !== main && nodes[i].name === layerName) d.b.renameNode(i, `${layerName}/${nodes[i].opType.toLowerCase()}`);
+    if (i !== main && nodes[i].name === layerName)
+      d.b.renameNode(i, `${layerName}/${nodes[i].opType.toLowerCase()}`);
   }
   d.b.renameNode(main, layerName);
 }
@@ -86,11 +87,19 @@ function dimOf(d: number | null, batch: string): Dim {
  * const graph = decodeTfjs(JSON.parse(modelJsonText), weightBytes);
  * graph.inputs[0].type; // { kind: 'tensor', elemType: 1, shape: ['N', 28, 28, 1] }
  */
-export function decodeTfjs(modelJson: TfjsModelJson | string | Uint8Array | unknown, weightData: Uint8Array, options: DecodeTfjsOptions = {}): Graph {
+export function decodeTfjs(
+  modelJson: TfjsModelJson | string | Uint8Array | unknown,
+  weightData: Uint8Array,
+  options: DecodeTfjsOptions = {},
+): Graph {
   const file = options.file;
   const layout = options.layout ?? 'nhwc';
   if (layout !== 'nhwc' && layout !== 'nchw') {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `layout must be 'nhwc' or 'nchw', got ${String(layout)}`, { field: 'layout' });
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `layout must be 'nhwc' or 'nchw', got ${String(layout)}`,
+      { field: 'layout' },
+    );
   }
   const batch = options.batchDim ?? 'N';
   const json = parseTfjsModelJson(modelJson, { file });
@@ -98,11 +107,15 @@ export function decodeTfjs(modelJson: TfjsModelJson | string | Uint8Array | unkn
   // Check every layer class before reading weights, so an unsupported model fails fast and clearly.
   for (const call of topology.calls) {
     if (!LAYER_HANDLERS.has(call.layer.className)) {
-      throw new MetacompressError(ErrorCodes.UNSUPPORTED_OP, `layer class '${call.layer.className}' has no IR mapping`, {
-        file,
-        node: call.layer.name,
-        opType: call.layer.className,
-      });
+      throw new MetacompressError(
+        ErrorCodes.UNSUPPORTED_OP,
+        `layer class '${call.layer.className}' has no IR mapping`,
+        {
+          file,
+          node: call.layer.name,
+          opType: call.layer.className,
+        },
+      );
     }
   }
   const weights = readTfjsWeights(json.weightsManifest, weightData, { file });
@@ -112,7 +125,13 @@ export function decodeTfjs(modelJson: TfjsModelJson | string | Uint8Array | unkn
 
   for (const layer of topology.inputs) {
     const shape = declaredInputShape(layer.config);
-    if (!shape) throw new MetacompressError(ErrorCodes.MODEL_INVALID, 'the input layer declares no shape', { file, node: layer.name, opType: 'InputLayer', field: 'config.batch_input_shape' });
+    if (!shape)
+      throw new MetacompressError(ErrorCodes.MODEL_INVALID, 'the input layer declares no shape', {
+        file,
+        node: layer.name,
+        opType: 'InputLayer',
+        field: 'config.batch_input_shape',
+      });
     const dtype = layer.config.dtype === 'int32' ? DataType.INT32 : DataType.FLOAT;
     const kerasShape = shape.map((n) => dimOf(n, batch));
     d.b.reserve(layer.name);
@@ -130,11 +149,15 @@ export function decodeTfjs(modelJson: TfjsModelJson | string | Uint8Array | unkn
     const handler = LAYER_HANDLERS.get(call.layer.className)!;
     const ins = call.inputs.map((r) => {
       if (r.tensor !== 0) {
-        throw new MetacompressError(ErrorCodes.UNSUPPORTED_OP, `reads output ${r.tensor} of layer '${r.layer}' (layers with several outputs are not supported)`, {
-          file,
-          node: call.layer.name,
-          opType: call.layer.className,
-        });
+        throw new MetacompressError(
+          ErrorCodes.UNSUPPORTED_OP,
+          `reads output ${r.tensor} of layer '${r.layer}' (layers with several outputs are not supported)`,
+          {
+            file,
+            node: call.layer.name,
+            opType: call.layer.className,
+          },
+        );
       }
       return values.get(refKey(r))!;
     });
@@ -145,7 +168,8 @@ export function decodeTfjs(modelJson: TfjsModelJson | string | Uint8Array | unkn
     try {
       result = handler({ d, layer: call.layer, inputs: ins, out });
     } catch (error) {
-      if (error instanceof MetacompressError) throw error.withDetails({ file, node: call.layer.name, opType: call.layer.className });
+      if (error instanceof MetacompressError)
+        throw error.withDetails({ file, node: call.layer.name, opType: call.layer.className });
       throw error;
     }
     if (result.ir !== out && d.b.producedSince(start, result.ir) && !d.b.has(out)) {
@@ -179,7 +203,14 @@ export function decodeTfjs(modelJson: TfjsModelJson | string | Uint8Array | unkn
       // already named after its layer
     } else if (inputNames.has(p.ir) || taken.has(p.ir) || inputNames.has(name) || taken.has(name)) {
       name = d.b.freshValue(`${name}_output`);
-      d.b.nodes.push({ name, opType: 'Identity', domain: '', inputs: [p.ir], outputs: [name], attributes: {} });
+      d.b.nodes.push({
+        name,
+        opType: 'Identity',
+        domain: '',
+        inputs: [p.ir],
+        outputs: [name],
+        attributes: {},
+      });
     } else {
       // Name the output after its layer; an inner value holding that name moves aside.
       if (d.b.has(name)) rename(name, d.b.freshValue(`${name}/inner`));
@@ -200,7 +231,8 @@ export function decodeTfjs(modelJson: TfjsModelJson | string | Uint8Array | unkn
       irVersion: 8,
       opsetImports: [{ domain: '', version: TFJS_DECODE_OPSET }],
       producerName: 'metacompress-tfjs',
-      producerVersion: typeof json.modelTopology.keras_version === 'string' ? json.modelTopology.keras_version : undefined,
+      producerVersion:
+        typeof json.modelTopology.keras_version === 'string' ? json.modelTopology.keras_version : undefined,
       metadataProps: [{ key: 'tfjs.layout', value: layout }],
     },
   };

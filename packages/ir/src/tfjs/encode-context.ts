@@ -66,9 +66,11 @@ function constantOf(node: Node): Tensor | undefined {
   const v = a.value;
   if (v?.type === 'tensor') return { ...v.value, name };
   if (a.value_float?.type === 'float') return createTensor(name, DataType.FLOAT, [], [a.value_float.value]);
-  if (a.value_floats?.type === 'floats') return createTensor(name, DataType.FLOAT, [a.value_floats.value.length], [...a.value_floats.value]);
+  if (a.value_floats?.type === 'floats')
+    return createTensor(name, DataType.FLOAT, [a.value_floats.value.length], [...a.value_floats.value]);
   if (a.value_int?.type === 'int') return createTensor(name, DataType.INT64, [], [a.value_int.value]);
-  if (a.value_ints?.type === 'ints') return createTensor(name, DataType.INT64, [a.value_ints.value.length], [...a.value_ints.value]);
+  if (a.value_ints?.type === 'ints')
+    return createTensor(name, DataType.INT64, [a.value_ints.value.length], [...a.value_ints.value]);
   return undefined;
 }
 
@@ -99,18 +101,29 @@ export class EncodeContext {
 
   /** A typed error about a node (to throw). */
   error(code: string, reason: string, node: Node, field?: string): MetacompressError {
-    return new MetacompressError(code, reason, { file: this.file, node: nodeLabel(node, this.graph.nodes.indexOf(node)), opType: node.opType, field });
+    return new MetacompressError(code, reason, {
+      file: this.file,
+      node: nodeLabel(node, this.graph.nodes.indexOf(node)),
+      opType: node.opType,
+      field,
+    });
   }
 
   /** `MC_UNSUPPORTED_OP` for a node (to throw). */
   unsupported(node: Node, reason: string, field?: string): MetacompressError {
-    return this.error(ErrorCodes.UNSUPPORTED_OP, `${node.opType} ${reason}; it has no TF.js Keras layer`, node, field);
+    return this.error(
+      ErrorCodes.UNSUPPORTED_OP,
+      `${node.opType} ${reason}; it has no TF.js Keras layer`,
+      node,
+      field,
+    );
   }
 
   /** Records a Constant node's tensor. */
   addConstant(node: Node): void {
     const t = constantOf(node);
-    if (!t) throw this.unsupported(node, 'holds a value of a kind this encoder does not read (sparse or string)');
+    if (!t)
+      throw this.unsupported(node, 'holds a value of a kind this encoder does not read (sparse or string)');
     this.constants.set(node.outputs[0], t);
   }
 
@@ -124,8 +137,18 @@ export class EncodeContext {
     const name = node.inputs[index];
     const v = name ? this.values.get(name) : undefined;
     if (!v) {
-      if (name && this.constants.has(name)) throw this.unsupported(node, `with a constant input ${index} ('${name}') where a tensor is expected`, `input ${index}`);
-      throw this.error(ErrorCodes.MODEL_INVALID, `input ${index} ('${name}') is not produced by any earlier node or graph input`, node, `input ${index}`);
+      if (name && this.constants.has(name))
+        throw this.unsupported(
+          node,
+          `with a constant input ${index} ('${name}') where a tensor is expected`,
+          `input ${index}`,
+        );
+      throw this.error(
+        ErrorCodes.MODEL_INVALID,
+        `input ${index} ('${name}') is not produced by any earlier node or graph input`,
+        node,
+        `input ${index}`,
+      );
     }
     return v;
   }
@@ -160,7 +183,8 @@ export class EncodeContext {
       }
       for (const node of layer.inbound_nodes) for (const ref of node) if (ref[0] === from) ref[0] = to;
     }
-    for (const w of this.weights) if (w.name.startsWith(`${from}/`)) w.name = `${to}${w.name.slice(from.length)}`;
+    for (const w of this.weights)
+      if (w.name.startsWith(`${from}/`)) w.name = `${to}${w.name.slice(from.length)}`;
     for (const [k, v] of this.values) if (v.keras === from) this.values.set(k, { ...v, keras: to });
     return to;
   }
@@ -172,7 +196,9 @@ export class EncodeContext {
       class_name: className,
       name,
       config: { name, trainable: true, ...config },
-      inbound_nodes: inputs.length ? [inputs.map((i) => [i, 0, 0, {}] as [string, number, number, Record<string, never>])] : [],
+      inbound_nodes: inputs.length
+        ? [inputs.map((i) => [i, 0, 0, {}] as [string, number, number, Record<string, never>])]
+        : [],
     });
     return name;
   }
@@ -195,14 +221,21 @@ export class EncodeContext {
     } else if (v.rel.kind === 'squeezed' && want.kind === 'perm' && irRank === 4) {
       // IR [N, C, 1, 1] in relation `want`: only C is not 1, so a Reshape is the whole transpose.
       const irDims = [0, v.rel.channels, 1, 1];
-      out = this.layer('Reshape', base, { target_shape: want.perm.slice(1).map((i) => irDims[i]) }, [v.keras]);
+      out = this.layer('Reshape', base, { target_shape: want.perm.slice(1).map((i) => irDims[i]) }, [
+        v.keras,
+      ]);
     } else if (v.rel.kind === 'flat' && want.kind === 'perm' && want.perm.length === 2) {
       const { dims, perm } = v.rel;
-      const shaped = this.layer('Reshape', `${base}_unflat`, { target_shape: perm.map((i) => dims[i]) }, [v.keras]);
+      const shaped = this.layer('Reshape', `${base}_unflat`, { target_shape: perm.map((i) => dims[i]) }, [
+        v.keras,
+      ]);
       const back = this.permute(shaped, [0, ...inversePerm(perm).map((i) => i + 1)], node);
       out = this.layer('Flatten', `${base}_flat`, {}, [back]);
     } else {
-      throw this.unsupported(node, `needs its input in a layout the encoder cannot produce (${relKey(v.rel)} → ${relKey(want)})`);
+      throw this.unsupported(
+        node,
+        `needs its input in a layout the encoder cannot produce (${relKey(v.rel)} → ${relKey(want)})`,
+      );
     }
     this.cache.set(key, out);
     return out;

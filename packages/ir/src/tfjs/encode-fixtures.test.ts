@@ -9,7 +9,16 @@ import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadOnnx } from '../onnx/files';
 import { encodeTfjs } from './encode';
-import { loadEncoded, loadTf, maxAbsDiff, predict, runOrt, toNhwc, type Dense, type Tf } from './test-runtimes';
+import {
+  loadEncoded,
+  loadTf,
+  maxAbsDiff,
+  predict,
+  runOrt,
+  toNhwc,
+  type Dense,
+  type Tf,
+} from './test-runtimes';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
 const FIXTURES = join(ROOT, 'fixtures/models');
@@ -38,7 +47,9 @@ interface ManifestEntry {
 }
 
 const manifestPath = join(FIXTURES, 'manifest.json');
-const manifest: Record<string, ManifestEntry> = existsSync(manifestPath) ? JSON.parse(readFileSync(manifestPath, 'utf8')).files : {};
+const manifest: Record<string, ManifestEntry> = existsSync(manifestPath)
+  ? JSON.parse(readFileSync(manifestPath, 'utf8')).files
+  : {};
 
 let tf: Tf;
 let images: Dense;
@@ -49,7 +60,10 @@ beforeAll(async () => {
 
 describe('encodeTfjs on the PyTorch-exported fixtures', () => {
   it('the fixture manifest lists the five architectures', () => {
-    expect(existsSync(manifestPath), `${manifestPath} is missing (tools/fixtures/train_and_export.py writes it)`).toBe(true);
+    expect(
+      existsSync(manifestPath),
+      `${manifestPath} is missing (tools/fixtures/train_and_export.py writes it)`,
+    ).toBe(true);
     const models = new Set(Object.values(manifest).map((e) => e.model));
     for (const m of ['lenet300', 'lenet5', 'vgg_bn', 'resnet', 'mobilenetv2']) expect(models).toContain(m);
   });
@@ -75,8 +89,12 @@ describe('encodeTfjs on the PyTorch-exported fixtures', () => {
         });
         expect(new Set(argmax).size).toBeGreaterThan(3);
         // Conv weights went HWIO; depthwise convs stayed depthwise.
-        const classes = (modelJson.modelTopology.config as { layers: { class_name: string }[] }).layers.map((l) => l.class_name);
-        expect(classes.filter((c) => c === 'Conv2D' || c === 'DepthwiseConv2D')).toHaveLength(entry.opTypes.Conv ?? 0);
+        const classes = (modelJson.modelTopology.config as { layers: { class_name: string }[] }).layers.map(
+          (l) => l.class_name,
+        );
+        expect(classes.filter((c) => c === 'Conv2D' || c === 'DepthwiseConv2D')).toHaveLength(
+          entry.opTypes.Conv ?? 0,
+        );
       } finally {
         model.dispose();
       }

@@ -11,7 +11,18 @@ import { GraphBuilder } from '../shape/test-builders';
 import { createTensor } from '../tensor';
 import { decodeTfjs } from './decode';
 import { encodeTfjs, type EncodedTfjs } from './encode';
-import { loadEncoded, loadTf, maxAbsDiff, predict, randomData, runOrt, saveToMemory, toNhwc, type Dense, type Tf } from './test-runtimes';
+import {
+  loadEncoded,
+  loadTf,
+  maxAbsDiff,
+  predict,
+  randomData,
+  runOrt,
+  saveToMemory,
+  toNhwc,
+  type Dense,
+  type Tf,
+} from './test-runtimes';
 
 let tf: Tf;
 beforeAll(async () => {
@@ -21,11 +32,17 @@ beforeAll(async () => {
 const TOL = 1e-4;
 
 function classes(encoded: EncodedTfjs): string[] {
-  return (encoded.modelJson.modelTopology.config as { layers: { class_name: string }[] }).layers.map((l) => l.class_name);
+  return (encoded.modelJson.modelTopology.config as { layers: { class_name: string }[] }).layers.map(
+    (l) => l.class_name,
+  );
 }
 
 /** Encodes, loads in TF.js, and compares with onnxruntime-web on the IR graph. `nhwcInput`: the graph input is NHWC already. */
-async function check(graph: Graph, input: Dense, options: { nhwcInput?: boolean } = {}): Promise<EncodedTfjs> {
+async function check(
+  graph: Graph,
+  input: Dense,
+  options: { nhwcInput?: boolean } = {},
+): Promise<EncodedTfjs> {
   const encoded = encodeTfjs(graph);
   const model = await loadEncoded(tf, encoded);
   try {
@@ -54,7 +71,10 @@ describe('encodeTfjs: layouts', () => {
     const f = b.relu(b.flatten(c));
     const w = b.weight('fc.weight', [7, 4 * 6 * 5]);
     const bias = b.weight('fc.bias', [7]);
-    b.output(b.op('Gemm', [f, w, bias], { transB: 1, alpha: 0.5, beta: { type: 'float', value: 2 } }), ['N', 7]);
+    b.output(b.op('Gemm', [f, w, bias], { transB: 1, alpha: 0.5, beta: { type: 'float', value: 2 } }), [
+      'N',
+      7,
+    ]);
     const encoded = await check(b.build(), image(2, 3, 6, 5));
     expect(classes(encoded)).not.toContain('Permute');
     expect(classes(encoded)).toContain('Flatten');
@@ -108,13 +128,22 @@ describe('encodeTfjs: padding', () => {
     h = b.conv(h, { inChannels: 3, outChannels: 4, kernel: 3, strides: [2, 2], pads: [1, 1, 1, 1] });
     h = b.conv(h, { inChannels: 4, outChannels: 4, kernel: 3, pads: [1, 1, 1, 1] }); // equals SAME at stride 1
     h = b.conv(h, { inChannels: 4, outChannels: 3, kernel: 2, strides: [2, 2], autoPad: 'SAME_UPPER' });
-    h = b.op('AveragePool', [h], { kernel_shape: [2, 2], strides: [1, 1], pads: [1, 1, 1, 1], count_include_pad: 1 });
+    h = b.op('AveragePool', [h], {
+      kernel_shape: [2, 2],
+      strides: [1, 1],
+      pads: [1, 1, 1, 1],
+      count_include_pad: 1,
+    });
     h = b.maxPool(h, 3, [1, 1], { pads: [1, 1, 1, 1] });
     h = b.maxPool(h, 2, [2, 2], { ceil_mode: 1 }); // 4x4 input: ceil changes nothing
     b.output(b.flatten(h), ['N', 12]); // 10x9 → 10x9 → 5x5 → 5x5 → 3x3 → 4x4 → 4x4 → 2x2, 3 channels
     const encoded = await check(b.build(), image(2, 2, 10, 9));
     expect(classes(encoded).filter((c) => c === 'ZeroPadding2D')).toHaveLength(3);
-    const convs = (encoded.modelJson.modelTopology.config as { layers: { class_name: string; config: { padding?: string } }[] }).layers.filter((l) => l.class_name === 'Conv2D');
+    const convs = (
+      encoded.modelJson.modelTopology.config as {
+        layers: { class_name: string; config: { padding?: string } }[];
+      }
+    ).layers.filter((l) => l.class_name === 'Conv2D');
     expect(convs.map((c) => c.config.padding)).toEqual(['valid', 'valid', 'same', 'same']);
   });
 });
@@ -124,14 +153,24 @@ describe('encodeTfjs: ops', () => {
     const b = new GraphBuilder({ seed: 10 });
     const x = b.input('x', ['N', 4, 6, 6]);
     const f = b.relu(b.conv(x, { inChannels: 4, outChannels: 4, kernel: 3, pads: [1, 1, 1, 1] }));
-    const s = b.op('Sigmoid', [b.conv(b.op('GlobalAveragePool', [f]), { inChannels: 4, outChannels: 4, kernel: 1 })]);
+    const s = b.op('Sigmoid', [
+      b.conv(b.op('GlobalAveragePool', [f]), { inChannels: 4, outChannels: 4, kernel: 1 }),
+    ]);
     const scaled = b.op('Mul', [f, s]);
     const cat = b.op('Concat', [scaled, x], { axis: 1 });
     b.output(b.op('Softmax', [cat], { axis: 1 }), ['N', 8, 6, 6]);
     const encoded = await check(b.build(), image(2, 4, 6, 6));
-    const convs = (encoded.modelJson.modelTopology.config as { layers: { class_name: string; config: { activation?: string } }[] }).layers.filter((l) => l.class_name === 'Conv2D');
+    const convs = (
+      encoded.modelJson.modelTopology.config as {
+        layers: { class_name: string; config: { activation?: string } }[];
+      }
+    ).layers.filter((l) => l.class_name === 'Conv2D');
     expect(convs.map((c) => c.config.activation)).toEqual(['relu', 'sigmoid']);
-    const concat = (encoded.modelJson.modelTopology.config as { layers: { class_name: string; config: { axis?: number } }[] }).layers.find((l) => l.class_name === 'Concatenate');
+    const concat = (
+      encoded.modelJson.modelTopology.config as {
+        layers: { class_name: string; config: { axis?: number } }[];
+      }
+    ).layers.find((l) => l.class_name === 'Concatenate');
     expect(concat?.config.axis).toBe(-1);
   });
 
@@ -149,9 +188,19 @@ describe('encodeTfjs: ops', () => {
     h = b.op('Clip', [b.gemm(h, { inFeatures: 6, outFeatures: 4 }), lo, hi]);
     b.output(h, ['N', 4]);
     const encoded = await check(b.build(), { data: randomData(15, 4, -3, 3), dims: [3, 5] });
-    const layers = (encoded.modelJson.modelTopology.config as { layers: { class_name: string; config: { activation?: string } }[] }).layers;
+    const layers = (
+      encoded.modelJson.modelTopology.config as {
+        layers: { class_name: string; config: { activation?: string } }[];
+      }
+    ).layers;
     // Activations TF.js can fuse ride in the Dense layer (Elu(1), Clip(0, 6) → relu6); the others stay layers.
-    expect(layers.filter((l) => l.class_name === 'Dense').map((l) => l.config.activation)).toEqual(['linear', 'elu', 'linear', 'linear', 'relu6']);
+    expect(layers.filter((l) => l.class_name === 'Dense').map((l) => l.config.activation)).toEqual([
+      'linear',
+      'elu',
+      'linear',
+      'linear',
+      'relu6',
+    ]);
     expect(classes(encoded)).toContain('LeakyReLU');
   });
 
@@ -175,7 +224,15 @@ describe('encodeTfjs: ops', () => {
 describe('encodeTfjs: round trips', () => {
   it('TF.js → IR → TF.js gives the same model: same NHWC input, same outputs, no Permute', async () => {
     const m = tf.sequential();
-    m.add(tf.layers.conv2d({ inputShape: [9, 9, 2], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }));
+    m.add(
+      tf.layers.conv2d({
+        inputShape: [9, 9, 2],
+        filters: 4,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+      }),
+    );
     m.add(tf.layers.batchNormalization({}));
     m.add(tf.layers.depthwiseConv2d({ kernelSize: 3, strides: 2 }));
     m.add(tf.layers.maxPooling2d({ poolSize: 2, padding: 'same' }));
@@ -185,7 +242,11 @@ describe('encodeTfjs: round trips', () => {
     const saved = await saveToMemory(tf, m);
     const encoded = encodeTfjs(decodeTfjs(saved.modelJson, saved.weightData));
     expect(classes(encoded)).not.toContain('Permute');
-    const layers = (encoded.modelJson.modelTopology.config as { layers: { class_name: string; config: Record<string, unknown> }[] }).layers;
+    const layers = (
+      encoded.modelJson.modelTopology.config as {
+        layers: { class_name: string; config: Record<string, unknown> }[];
+      }
+    ).layers;
     expect(layers[0].config.batch_input_shape).toEqual([null, 9, 9, 2]);
     const back = await loadEncoded(tf, encoded);
     const input: Dense = { data: randomData(2 * 9 * 9 * 2, 8), dims: [2, 9, 9, 2] };
@@ -228,12 +289,25 @@ describe('encodeTfjs: errors', () => {
     b.output(b.op('Sub', [x, x], {}, { name: 'diff' }), ['N', 4]);
     const err = errorOf(b.build());
     expect(isMetacompressError(err, 'MC_UNSUPPORTED_OP')).toBe(true);
-    expect((err as { details: Record<string, unknown> }).details).toMatchObject({ node: 'diff', opType: 'Sub', file: 'g.onnx' });
+    expect((err as { details: Record<string, unknown> }).details).toMatchObject({
+      node: 'diff',
+      opType: 'Sub',
+      file: 'g.onnx',
+    });
   });
 
   it('a grouped (not depthwise) Conv, an Add of a constant, a custom-domain op: MC_UNSUPPORTED_OP', () => {
     const g1 = new GraphBuilder();
-    g1.output(g1.conv(g1.input('x', ['N', 4, 5, 5]), { inChannels: 4, outChannels: 4, kernel: 3, group: 2, name: 'grouped' }), ['N', 4, 3, 3]);
+    g1.output(
+      g1.conv(g1.input('x', ['N', 4, 5, 5]), {
+        inChannels: 4,
+        outChannels: 4,
+        kernel: 3,
+        group: 2,
+        name: 'grouped',
+      }),
+      ['N', 4, 3, 3],
+    );
     const e1 = errorOf(g1.build());
     expect(isMetacompressError(e1, 'MC_UNSUPPORTED_OP')).toBe(true);
     expect((e1 as Error).message).toContain('group 2');
@@ -245,7 +319,10 @@ describe('encodeTfjs: errors', () => {
     expect((e2 as { details: Record<string, unknown> }).details.node).toBe('shift');
 
     const g3 = new GraphBuilder({ extraOpsets: [{ domain: 'com.microsoft', version: 1 }] });
-    g3.output(g3.op('FusedGemm', [g3.input('x', ['N', 4])], {}, { name: 'ms', domain: 'com.microsoft' }), ['N', 4]);
+    g3.output(g3.op('FusedGemm', [g3.input('x', ['N', 4])], {}, { name: 'ms', domain: 'com.microsoft' }), [
+      'N',
+      4,
+    ]);
     const e3 = errorOf(g3.build());
     expect(isMetacompressError(e3, 'MC_UNSUPPORTED_OP')).toBe(true);
     expect((e3 as Error).message).toContain('com.microsoft::FusedGemm');

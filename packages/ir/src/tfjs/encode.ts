@@ -44,7 +44,14 @@ export interface EncodedTfjs {
 }
 
 /** Inputs that only steer an op (shape targets, bounds) and that the encoder reads as constants or from shape inference. */
-const SIDE_INPUTS: Record<string, readonly number[]> = { Reshape: [1], Clip: [1, 2], Pad: [1, 2, 3], ReduceMean: [1], ReduceMax: [1], Dropout: [1, 2] };
+const SIDE_INPUTS: Record<string, readonly number[]> = {
+  Reshape: [1],
+  Clip: [1, 2],
+  Pad: [1, 2, 3],
+  ReduceMean: [1],
+  ReduceMax: [1],
+  Dropout: [1, 2],
+};
 
 /**
  * Nodes (other than Constant) whose results only feed side inputs — e.g. PyTorch's
@@ -52,7 +59,8 @@ const SIDE_INPUTS: Record<string, readonly number[]> = { Reshape: [1], Clip: [1,
  */
 function sideComputations(graph: Graph): Set<Node> {
   const consumers = new Map<string, Node[]>();
-  for (const n of graph.nodes) for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  for (const n of graph.nodes)
+    for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
   const outputs = new Set(graph.outputs.map((o) => o.name));
   const side = new Set<Node>();
   for (let k = graph.nodes.length - 1; k >= 0; k--) {
@@ -62,7 +70,11 @@ function sideComputations(graph: Graph): Set<Node> {
       (o) =>
         !o ||
         (!outputs.has(o) &&
-          (consumers.get(o) ?? []).every((c) => side.has(c) || c.inputs.every((input, j) => input !== o || (SIDE_INPUTS[c.opType] ?? []).includes(j)))),
+          (consumers.get(o) ?? []).every(
+            (c) =>
+              side.has(c) ||
+              c.inputs.every((input, j) => input !== o || (SIDE_INPUTS[c.opType] ?? []).includes(j)),
+          )),
     );
     if (onlySide) side.add(node);
   }
@@ -76,7 +88,9 @@ function inputIsNhwc(ctx: EncodeContext, name: string): boolean {
   return users.every((n) => {
     if (n.opType !== 'Transpose') return false;
     const perm = n.attributes.perm;
-    return perm?.type === 'ints' && perm.value.length === 4 && perm.value.every((p, i) => p === NCHW_FROM_NHWC[i]);
+    return (
+      perm?.type === 'ints' && perm.value.length === 4 && perm.value.every((p, i) => p === NCHW_FROM_NHWC[i])
+    );
   });
 }
 
@@ -109,13 +123,19 @@ export function encodeTfjs(graph: Graph, options: EncodeTfjsOptions = {}): Encod
   const side = sideComputations(graph);
   for (const [i, node] of graph.nodes.entries()) {
     if (side.has(node)) continue;
-    const known = (node.domain === '' || node.domain === 'ai.onnx') && (OP_ENCODERS.has(node.opType) || node.opType === 'Constant');
+    const known =
+      (node.domain === '' || node.domain === 'ai.onnx') &&
+      (OP_ENCODERS.has(node.opType) || node.opType === 'Constant');
     if (!known) {
-      throw new MetacompressError(ErrorCodes.UNSUPPORTED_OP, `${node.domain ? `${node.domain}::` : ''}${node.opType} has no TF.js Keras layer`, {
-        file,
-        node: nodeLabel(node, i),
-        opType: node.opType,
-      });
+      throw new MetacompressError(
+        ErrorCodes.UNSUPPORTED_OP,
+        `${node.domain ? `${node.domain}::` : ''}${node.opType} has no TF.js Keras layer`,
+        {
+          file,
+          node: nodeLabel(node, i),
+          opType: node.opType,
+        },
+      );
     }
   }
   let shapes;
@@ -123,7 +143,12 @@ export function encodeTfjs(graph: Graph, options: EncodeTfjsOptions = {}): Encod
     shapes = inferShapes(graph, { file });
   } catch (error) {
     if (isMetacompressError(error)) throw error;
-    throw new MetacompressError(ErrorCodes.MODEL_INVALID, `shape inference failed: ${(error as Error).message}`, { file }, { cause: error });
+    throw new MetacompressError(
+      ErrorCodes.MODEL_INVALID,
+      `shape inference failed: ${(error as Error).message}`,
+      { file },
+      { cause: error },
+    );
   }
   const ctx = new EncodeContext(graph, shapes, file);
 
@@ -131,17 +156,33 @@ export function encodeTfjs(graph: Graph, options: EncodeTfjsOptions = {}): Encod
     if (ctx.constants.has(input.name)) continue; // an initializer listed as an input (IR < 4)
     const type = input.type;
     if (type?.kind !== 'tensor' || !type.shape) {
-      throw new MetacompressError(ErrorCodes.SHAPE_MISMATCH, 'a graph input needs a tensor type with a known rank', { file, field: `input '${input.name}'` });
+      throw new MetacompressError(
+        ErrorCodes.SHAPE_MISMATCH,
+        'a graph input needs a tensor type with a known rank',
+        { file, field: `input '${input.name}'` },
+      );
     }
     if (type.elemType !== DataType.FLOAT) {
-      throw new MetacompressError(ErrorCodes.UNSUPPORTED_DTYPE, 'TF.js models encoded here take float32 inputs only', { file, field: `input '${input.name}'` });
+      throw new MetacompressError(
+        ErrorCodes.UNSUPPORTED_DTYPE,
+        'TF.js models encoded here take float32 inputs only',
+        { file, field: `input '${input.name}'` },
+      );
     }
     const dims = type.shape.map((d) => (typeof d === 'number' ? d : null));
     const rank = dims.length;
     const nhwc = rank === 4 && inputIsNhwc(ctx, input.name);
     const kerasShape = rank === 4 && !nhwc ? NHWC_FROM_NCHW.map((i) => dims[i]) : dims;
-    const name = ctx.layer('InputLayer', input.name, { batch_input_shape: [null, ...kerasShape.slice(1)], dtype: 'float32', sparse: false }, []);
-    const v: EncodedValue = { keras: name, rel: nhwc ? { kind: 'perm', perm: identityPerm(4) } : canonicalRelation(rank) };
+    const name = ctx.layer(
+      'InputLayer',
+      input.name,
+      { batch_input_shape: [null, ...kerasShape.slice(1)], dtype: 'float32', sparse: false },
+      [],
+    );
+    const v: EncodedValue = {
+      keras: name,
+      rel: nhwc ? { kind: 'perm', perm: identityPerm(4) } : canonicalRelation(rank),
+    };
     ctx.values.set(input.name, v);
   }
 
@@ -158,11 +199,23 @@ export function encodeTfjs(graph: Graph, options: EncodeTfjsOptions = {}): Encod
   for (const output of graph.outputs) {
     const v = ctx.values.get(output.name);
     if (!v) {
-      throw new MetacompressError(ErrorCodes.UNSUPPORTED_OP, 'the graph output is a constant (a Keras model cannot output one)', { file, field: `output '${output.name}'` });
+      throw new MetacompressError(
+        ErrorCodes.UNSUPPORTED_OP,
+        'the graph output is a constant (a Keras model cannot output one)',
+        { file, field: `output '${output.name}'` },
+      );
     }
     const rank = ctx.shape(output.name)?.length ?? (v.rel.kind === 'perm' ? v.rel.perm.length : 2);
-    const probe = { name: output.name, opType: 'Output', domain: '', inputs: [output.name], outputs: [], attributes: {} };
-    const isNhwcPerm = v.rel.kind === 'perm' && rank === 4 && v.rel.perm.every((p, i) => p === NHWC_FROM_NCHW[i]);
+    const probe = {
+      name: output.name,
+      opType: 'Output',
+      domain: '',
+      inputs: [output.name],
+      outputs: [],
+      attributes: {},
+    };
+    const isNhwcPerm =
+      v.rel.kind === 'perm' && rank === 4 && v.rel.perm.every((p, i) => p === NHWC_FROM_NCHW[i]);
     const identity = v.rel.kind === 'perm' && v.rel.perm.every((p, i) => p === i);
     const keras = isNhwcPerm || identity ? v.keras : ctx.canonical(v, probe, rank);
     outputLayers.push([keras, 0, 0]);
@@ -172,10 +225,13 @@ export function encodeTfjs(graph: Graph, options: EncodeTfjsOptions = {}): Encod
   const layerClass = new Map(ctx.layers.map((l) => [l.name, l.class_name]));
   outputLayers.forEach((ref, i) => {
     const shared = outputLayers.some((other, j) => j !== i && other[0] === ref[0]);
-    if (!shared && layerClass.get(ref[0]) !== 'InputLayer') ref[0] = ctx.renameLayer(ref[0], graph.outputs[i].name);
+    if (!shared && layerClass.get(ref[0]) !== 'InputLayer')
+      ref[0] = ctx.renameLayer(ref[0], graph.outputs[i].name);
   });
 
-  const inputLayers = graph.inputs.filter((i) => !ctx.constants.has(i.name)).map((i) => [ctx.values.get(i.name)!.keras, 0, 0] as [string, number, number]);
+  const inputLayers = graph.inputs
+    .filter((i) => !ctx.constants.has(i.name))
+    .map((i) => [ctx.values.get(i.name)!.keras, 0, 0] as [string, number, number]);
   const { specs, data } = packTfjsWeights(ctx.weights);
   const shardBytes = options.shardBytes ?? DEFAULT_SHARD_BYTES;
   const modelJson: TfjsModelJson = {
@@ -184,7 +240,12 @@ export function encodeTfjs(graph: Graph, options: EncodeTfjsOptions = {}): Encod
     convertedBy: null,
     modelTopology: {
       class_name: 'Model',
-      config: { name: options.modelName ?? (graph.name || 'model'), layers: ctx.layers, input_layers: inputLayers, output_layers: outputLayers },
+      config: {
+        name: options.modelName ?? (graph.name || 'model'),
+        layers: ctx.layers,
+        input_layers: inputLayers,
+        output_layers: outputLayers,
+      },
       keras_version: `tfjs-layers ${TFJS_LAYERS_VERSION}`,
       backend: 'tensor_flow.js',
     },

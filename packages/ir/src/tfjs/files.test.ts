@@ -1,4 +1,13 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +17,16 @@ import type { Graph } from '../graph';
 import { GraphBuilder } from '../shape/test-builders';
 import { loadTfjs, saveTfjs } from './files';
 import { parseTfjsModelJson } from './model-json';
-import { loadTf, maxAbsDiff, predict, randomData, runOrt, toNhwc, type Dense, type Tf } from './test-runtimes';
+import {
+  loadTf,
+  maxAbsDiff,
+  predict,
+  randomData,
+  runOrt,
+  toNhwc,
+  type Dense,
+  type Tf,
+} from './test-runtimes';
 
 let tf: Tf;
 const scratch = mkdtempSync(join(tmpdir(), 'mc-tfjs-files-'));
@@ -31,7 +49,9 @@ function fileHandler(modelPath: string): TfCore.io.IOHandler {
     load: async () => {
       const json = JSON.parse(readFileSync(modelPath, 'utf8'));
       const folder = join(modelPath, '..');
-      const shards = json.weightsManifest.flatMap((g: { paths: string[] }) => g.paths.map((p) => readFileSync(join(folder, p))));
+      const shards = json.weightsManifest.flatMap((g: { paths: string[] }) =>
+        g.paths.map((p) => readFileSync(join(folder, p))),
+      );
       const data = new Uint8Array(Buffer.concat(shards));
       return {
         modelTopology: json.modelTopology,
@@ -58,7 +78,10 @@ describe('saveTfjs / loadTfjs', () => {
     expect(readdirSync(dir).sort()).toEqual(['group1-shard1of1.bin', 'model.json']); // no temp files left
     const json = parseTfjsModelJson(readFileSync(saved.modelPath, 'utf8'));
     expect(json.weightsManifest[0].paths).toEqual(['group1-shard1of1.bin']);
-    const weightBytes = json.weightsManifest[0].weights.reduce((a, w) => a + w.shape.reduce((p, q) => p * q, 1) * 4, 0);
+    const weightBytes = json.weightsManifest[0].weights.reduce(
+      (a, w) => a + w.shape.reduce((p, q) => p * q, 1) * 4,
+      0,
+    );
     expect(statSync(saved.shardPaths[0]).size).toBe(weightBytes);
 
     const input: Dense = { data: randomData(2 * 64, 3), dims: [2, 1, 8, 8] };
@@ -82,7 +105,10 @@ describe('saveTfjs / loadTfjs', () => {
     b.output(b.gemm(x, { inFeatures: 1100, outFeatures: 1000 }), ['N', 1000]); // 4.4 MB of weights
     const big = b.build();
     const saved = await saveTfjs(big, join(scratch, 'big', 'model.json'));
-    expect(saved.shardPaths.map((p) => p.split('/').pop())).toEqual(['group1-shard1of2.bin', 'group1-shard2of2.bin']);
+    expect(saved.shardPaths.map((p) => p.split('/').pop())).toEqual([
+      'group1-shard1of2.bin',
+      'group1-shard2of2.bin',
+    ]);
     expect(statSync(saved.shardPaths[0]).size).toBe(4 * 1024 * 1024);
     expect(statSync(saved.shardPaths[1]).size).toBe((1100 * 1000 + 1000) * 4 - 4 * 1024 * 1024);
     const input: Dense = { data: randomData(1100, 4), dims: [1, 1100] };
@@ -91,7 +117,7 @@ describe('saveTfjs / loadTfjs', () => {
     expect(maxAbsDiff(got, want)).toBeLessThan(1e-4);
 
     const small = await saveTfjs(cnn(3), join(scratch, 'small'), { shardBytes: 100 });
-    expect(small.shardPaths.length).toBe(Math.ceil(((4 * 9 + 4) + (5 * 64 + 5)) * 4 / 100));
+    expect(small.shardPaths.length).toBe(Math.ceil(((4 * 9 + 4 + (5 * 64 + 5)) * 4) / 100));
     const model = await tf.loadLayersModel(fileHandler(small.modelPath));
     const img: Dense = { data: randomData(64, 5), dims: [1, 1, 8, 8] };
     const [ref] = await runOrt(cnn(3), { x: img });
@@ -128,7 +154,9 @@ describe('saveTfjs / loadTfjs', () => {
     const bad = await errorOf(() => loadTfjs(saved.modelPath));
     expect(isMetacompressError(bad, 'MC_ONNX_DECODE')).toBe(true);
     expect((bad as Error).message).toContain(saved.modelPath);
-    expect(isMetacompressError(await errorOf(() => loadTfjs(join(scratch, 'nothing-here'))), 'MC_FILE_NOT_FOUND')).toBe(true);
+    expect(
+      isMetacompressError(await errorOf(() => loadTfjs(join(scratch, 'nothing-here'))), 'MC_FILE_NOT_FOUND'),
+    ).toBe(true);
     expect(isMetacompressError(await errorOf(() => loadTfjs(scratch)), 'MC_FILE_NOT_FOUND')).toBe(true);
     const protect = await errorOf(() => saveTfjs(cnn(), saved.modelPath, { protect: [saved.modelPath] }));
     expect(isMetacompressError(protect, 'MC_OUTPUT_IS_INPUT')).toBe(true);

@@ -40,15 +40,24 @@ export interface SavedTfjs {
 
 async function resolveModelPath(path: string): Promise<string> {
   const info = await stat(path).catch((error: unknown) => {
-    throw new MetacompressError(ErrorCodes.FILE_NOT_FOUND, 'the model path does not exist', { file: path }, { cause: error });
+    throw new MetacompressError(
+      ErrorCodes.FILE_NOT_FOUND,
+      'the model path does not exist',
+      { file: path },
+      { cause: error },
+    );
   });
   if (info.isDirectory()) {
     const inside = join(path, 'model.json');
     const json = await stat(inside).catch(() => undefined);
-    if (!json?.isFile()) throw new MetacompressError(ErrorCodes.FILE_NOT_FOUND, 'the folder has no model.json', { file: inside });
+    if (!json?.isFile())
+      throw new MetacompressError(ErrorCodes.FILE_NOT_FOUND, 'the folder has no model.json', {
+        file: inside,
+      });
     return inside;
   }
-  if (!info.isFile()) throw new MetacompressError(ErrorCodes.NOT_A_FILE, 'the model path is not a file', { file: path });
+  if (!info.isFile())
+    throw new MetacompressError(ErrorCodes.NOT_A_FILE, 'the model path is not a file', { file: path });
   return path;
 }
 
@@ -72,24 +81,39 @@ export async function loadTfjs(path: string, options: LoadTfjsOptions = {}): Pro
     let have = 0;
     let last = modelPath;
     for (const [pi, p] of group.paths.entries()) {
-      const location = checkExternalLocation(p, { file: modelPath, path: `weightsManifest[${gi}].paths[${pi}]` });
+      const location = checkExternalLocation(p, {
+        file: modelPath,
+        path: `weightsManifest[${gi}].paths[${pi}]`,
+      });
       const shard = join(folder, ...location.split('/'));
       const bytes = await readFile(shard).catch((error: unknown) => {
-        throw new MetacompressError(ErrorCodes.EXTERNAL_DATA_MISSING, `weight shard '${p}' listed in the manifest cannot be read`, { file: shard, field: `weightsManifest[${gi}].paths[${pi}]` }, { cause: error });
+        throw new MetacompressError(
+          ErrorCodes.EXTERNAL_DATA_MISSING,
+          `weight shard '${p}' listed in the manifest cannot be read`,
+          { file: shard, field: `weightsManifest[${gi}].paths[${pi}]` },
+          { cause: error },
+        );
       });
       parts.push(bytes);
       have += bytes.byteLength;
       last = shard;
     }
     if (have < need) {
-      throw new MetacompressError(ErrorCodes.EXTERNAL_DATA_MISSING, `the shards of weights group ${gi} hold ${have} bytes but its ${group.weights.length} weights need ${need}`, {
-        file: last,
-        field: `weightsManifest[${gi}]`,
-      });
+      throw new MetacompressError(
+        ErrorCodes.EXTERNAL_DATA_MISSING,
+        `the shards of weights group ${gi} hold ${have} bytes but its ${group.weights.length} weights need ${need}`,
+        {
+          file: last,
+          field: `weightsManifest[${gi}]`,
+        },
+      );
     }
     if (have > need) {
       // Keep the groups aligned: extra bytes in one group would shift every later weight.
-      parts[parts.length - 1] = parts[parts.length - 1].subarray(0, parts[parts.length - 1].byteLength - (have - need));
+      parts[parts.length - 1] = parts[parts.length - 1].subarray(
+        0,
+        parts[parts.length - 1].byteLength - (have - need),
+      );
     }
   }
   const total = parts.reduce((a, p) => a + p.byteLength, 0);
@@ -112,7 +136,11 @@ export async function loadTfjs(path: string, options: LoadTfjsOptions = {}): Pro
  * const { modelPath } = await saveTfjs(graph, 'out/lenet5-tfjs');
  * // out/lenet5-tfjs/model.json, out/lenet5-tfjs/group1-shard1of1.bin
  */
-export async function saveTfjs(graph: Graph, path: string, options: SaveTfjsOptions = {}): Promise<SavedTfjs> {
+export async function saveTfjs(
+  graph: Graph,
+  path: string,
+  options: SaveTfjsOptions = {},
+): Promise<SavedTfjs> {
   const modelPath = path.toLowerCase().endsWith('.json') ? path : join(path, 'model.json');
   const folder = dirname(resolve(modelPath));
   const protect = options.protect ?? [];
@@ -122,14 +150,22 @@ export async function saveTfjs(graph: Graph, path: string, options: SaveTfjsOpti
   // Check every target before writing anything, so a refused save leaves no file changed.
   for (const target of [modelPath, ...shardPaths]) {
     if (protect.some((p) => resolve(p) === resolve(target))) {
-      throw new MetacompressError(ErrorCodes.OUTPUT_IS_INPUT, 'refusing to overwrite the input', { file: target });
+      throw new MetacompressError(ErrorCodes.OUTPUT_IS_INPUT, 'refusing to overwrite the input', {
+        file: target,
+      });
     }
   }
   if (shardPaths.some((shard) => resolve(shard) === resolve(modelPath))) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'a weight shard would overwrite model.json', { file: modelPath });
+    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'a weight shard would overwrite model.json', {
+      file: modelPath,
+    });
   }
   for (const [i, shard] of shardPaths.entries()) {
-    await writeFileAtomic(shard, weightData.subarray(i * shardBytes, Math.min(weightData.byteLength, (i + 1) * shardBytes)), { protect });
+    await writeFileAtomic(
+      shard,
+      weightData.subarray(i * shardBytes, Math.min(weightData.byteLength, (i + 1) * shardBytes)),
+      { protect },
+    );
   }
   await writeFileAtomic(modelPath, `${JSON.stringify(modelJson)}\n`, { protect });
   return { modelPath: resolve(modelPath), shardPaths: shardPaths.map((p) => resolve(p)) };

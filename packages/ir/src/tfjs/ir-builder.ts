@@ -3,7 +3,8 @@ import type { Attribute, Node } from '../graph';
 import { createTensor, type Tensor } from '../tensor';
 
 /** Attribute values the builder accepts: numbers are ints unless wrapped with {@link float}. */
-export type AttrInput = number | string | readonly number[] | { float: number } | { floats: readonly number[] };
+export type AttrInput =
+  number | string | readonly number[] | { float: number } | { floats: readonly number[] };
 
 /**
  * Marks a number as a float attribute.
@@ -57,25 +58,51 @@ export class IrBuilder {
   }
 
   /** Adds a single-output node; returns the output value name (fresh, based on `name`). */
-  add(opType: string, inputs: readonly string[], attributes: Record<string, AttrInput>, name: string): string {
+  add(
+    opType: string,
+    inputs: readonly string[],
+    attributes: Record<string, AttrInput>,
+    name: string,
+  ): string {
     const output = this.freshValue(name);
     const attrs: Record<string, Attribute> = {};
     for (const [k, v] of Object.entries(attributes)) attrs[k] = toAttribute(v);
-    this.nodes.push({ name: this.freshNode(name), opType, domain: '', inputs: [...inputs], outputs: [output], attributes: attrs });
+    this.nodes.push({
+      name: this.freshNode(name),
+      opType,
+      domain: '',
+      inputs: [...inputs],
+      outputs: [output],
+      attributes: attrs,
+    });
     return output;
   }
 
   /** Adds a float32 initializer; returns its (fresh) name. */
   floatInit(name: string, dims: readonly number[], values: Float32Array | readonly number[]): string {
     const fresh = this.freshValue(name);
-    this.initializers.push(createTensor(fresh, DataType.FLOAT, dims, values instanceof Float32Array ? values : Float32Array.from(values)));
+    this.initializers.push(
+      createTensor(
+        fresh,
+        DataType.FLOAT,
+        dims,
+        values instanceof Float32Array ? values : Float32Array.from(values),
+      ),
+    );
     return fresh;
   }
 
   /** Adds a 1-D int64 initializer (shapes, pads); returns its (fresh) name. */
   int64Init(name: string, values: readonly number[]): string {
     const fresh = this.freshValue(name);
-    this.initializers.push(createTensor(fresh, DataType.INT64, [values.length], BigInt64Array.from(values, (v) => BigInt(v))));
+    this.initializers.push(
+      createTensor(
+        fresh,
+        DataType.INT64,
+        [values.length],
+        BigInt64Array.from(values, (v) => BigInt(v)),
+      ),
+    );
     return fresh;
   }
 
@@ -85,7 +112,11 @@ export class IrBuilder {
     for (let i = fromNode; i < this.nodes.length; i++) {
       const n = this.nodes[i];
       if (n.outputs.includes(from) || n.inputs.includes(from)) {
-        this.nodes[i] = { ...n, inputs: n.inputs.map((v) => (v === from ? to : v)), outputs: n.outputs.map((v) => (v === from ? to : v)) };
+        this.nodes[i] = {
+          ...n,
+          inputs: n.inputs.map((v) => (v === from ? to : v)),
+          outputs: n.outputs.map((v) => (v === from ? to : v)),
+        };
       }
     }
   }

@@ -35,10 +35,25 @@ describe('readKerasTopology', () => {
       config: {
         name: 'm',
         layers: [
-          { class_name: 'Add', name: 'sum', config: { name: 'sum' }, inbound_nodes: [[['r1', 0, 0, {}], ['r2', 0, 0, {}]]] },
+          {
+            class_name: 'Add',
+            name: 'sum',
+            config: { name: 'sum' },
+            inbound_nodes: [
+              [
+                ['r1', 0, 0, {}],
+                ['r2', 0, 0, {}],
+              ],
+            ],
+          },
           { class_name: 'ReLU', name: 'r2', config: { name: 'r2' }, inbound_nodes: [[['r1', 0, 0, {}]]] },
           { class_name: 'ReLU', name: 'r1', config: { name: 'r1' }, inbound_nodes: [[['in', 0, 0, {}]]] },
-          { class_name: 'InputLayer', name: 'in', config: { name: 'in', batch_input_shape: [null, 4] }, inbound_nodes: [] },
+          {
+            class_name: 'InputLayer',
+            name: 'in',
+            config: { name: 'in', batch_input_shape: [null, 4] },
+            inbound_nodes: [],
+          },
         ],
         input_layers: [['in', 0, 0]],
         output_layers: [['sum', 0, 0]],
@@ -49,27 +64,68 @@ describe('readKerasTopology', () => {
 
   it('model_config wrappers are unwrapped; nested models and graph models are refused clearly', () => {
     const json = parseTfjsModelJson({
-      modelTopology: { model_config: { class_name: 'Sequential', config: { layers: [{ class_name: 'Dense', config: { name: 'd', units: 1, input_shape: [2] } }] } }, training_config: {} },
+      modelTopology: {
+        model_config: {
+          class_name: 'Sequential',
+          config: { layers: [{ class_name: 'Dense', config: { name: 'd', units: 1, input_shape: [2] } }] },
+        },
+        training_config: {},
+      },
       weightsManifest: [],
     });
     expect(readKerasTopology(json.modelTopology).inputs[0].config.batch_input_shape).toEqual([null, 2]);
     const nested = errorOf(() =>
-      readKerasTopology({ class_name: 'Sequential', config: { layers: [{ class_name: 'Sequential', config: { name: 'inner', layers: [] } }] } }),
+      readKerasTopology({
+        class_name: 'Sequential',
+        config: { layers: [{ class_name: 'Sequential', config: { name: 'inner', layers: [] } }] },
+      }),
     );
     expect(isMetacompressError(nested, 'MC_UNSUPPORTED_OP')).toBe(true);
     expect((nested as Error).message).toContain("node 'inner' (Sequential)");
-    const graphModel = errorOf(() => parseTfjsModelJson({ format: 'graph-model', modelTopology: { node: [] }, weightsManifest: [] }));
+    const graphModel = errorOf(() =>
+      parseTfjsModelJson({ format: 'graph-model', modelTopology: { node: [] }, weightsManifest: [] }),
+    );
     expect(isMetacompressError(graphModel, 'MC_MODEL_INVALID')).toBe(true);
-    expect(isMetacompressError(errorOf(() => readKerasTopology({ class_name: 'Sequential', config: { layers: [{ class_name: 'Dense', config: { name: 'd' } }] } })), 'MC_MODEL_INVALID')).toBe(true);
+    expect(
+      isMetacompressError(
+        errorOf(() =>
+          readKerasTopology({
+            class_name: 'Sequential',
+            config: { layers: [{ class_name: 'Dense', config: { name: 'd' } }] },
+          }),
+        ),
+        'MC_MODEL_INVALID',
+      ),
+    ).toBe(true);
   });
 
   it('bad manifest entries: unknown dtypes and quantizations without scale are refused', () => {
     const base = { modelTopology: { class_name: 'Sequential', config: { layers: [] } } };
-    const dtype = errorOf(() => parseTfjsModelJson({ ...base, weightsManifest: [{ paths: ['a'], weights: [{ name: 'w', shape: [1], dtype: 'complex64' }] }] }));
+    const dtype = errorOf(() =>
+      parseTfjsModelJson({
+        ...base,
+        weightsManifest: [{ paths: ['a'], weights: [{ name: 'w', shape: [1], dtype: 'complex64' }] }],
+      }),
+    );
     expect(isMetacompressError(dtype, 'MC_UNSUPPORTED_DTYPE')).toBe(true);
-    const quant = errorOf(() => parseTfjsModelJson({ ...base, weightsManifest: [{ paths: ['a'], weights: [{ name: 'w', shape: [1], dtype: 'float32', quantization: { dtype: 'uint8' } }] }] }));
+    const quant = errorOf(() =>
+      parseTfjsModelJson({
+        ...base,
+        weightsManifest: [
+          {
+            paths: ['a'],
+            weights: [{ name: 'w', shape: [1], dtype: 'float32', quantization: { dtype: 'uint8' } }],
+          },
+        ],
+      }),
+    );
     expect(isMetacompressError(quant, 'MC_MODEL_INVALID')).toBe(true);
-    const shape = errorOf(() => parseTfjsModelJson({ ...base, weightsManifest: [{ paths: ['a'], weights: [{ name: 'w', shape: [-1] }] }] }));
+    const shape = errorOf(() =>
+      parseTfjsModelJson({
+        ...base,
+        weightsManifest: [{ paths: ['a'], weights: [{ name: 'w', shape: [-1] }] }],
+      }),
+    );
     expect(isMetacompressError(shape, 'MC_MODEL_INVALID')).toBe(true);
   });
 });

@@ -55,7 +55,12 @@ export interface KerasTopology {
 const NESTED = new Set(['Sequential', 'Model', 'Functional']);
 
 function invalid(reason: string, file: string | undefined, field: string, layer?: KerasLayer): never {
-  throw new MetacompressError(ErrorCodes.MODEL_INVALID, reason, { file, field, node: layer?.name, opType: layer?.className });
+  throw new MetacompressError(ErrorCodes.MODEL_INVALID, reason, {
+    file,
+    field,
+    node: layer?.name,
+    opType: layer?.className,
+  });
 }
 
 /**
@@ -74,15 +79,20 @@ function parseLayer(raw: unknown, file: string | undefined, field: string): Kera
   if (typeof className !== 'string') invalid('a layer has no class_name', file, `${field}.class_name`);
   const config = isObject(raw.config) ? raw.config : {};
   const name = typeof raw.name === 'string' ? raw.name : config.name;
-  if (typeof name !== 'string' || name.length === 0) invalid(`a ${className} layer has no name`, file, `${field}.config.name`);
+  if (typeof name !== 'string' || name.length === 0)
+    invalid(`a ${className} layer has no name`, file, `${field}.config.name`);
   const layer = { className, name, config };
   if (NESTED.has(className)) {
-    throw new MetacompressError(ErrorCodes.UNSUPPORTED_OP, `nested model layers (${className}) are not supported; flatten the model first`, {
-      file,
-      node: name,
-      opType: className,
-      field,
-    });
+    throw new MetacompressError(
+      ErrorCodes.UNSUPPORTED_OP,
+      `nested model layers (${className}) are not supported; flatten the model first`,
+      {
+        file,
+        node: name,
+        opType: className,
+        field,
+      },
+    );
   }
   return layer;
 }
@@ -95,7 +105,8 @@ function parseLayer(raw: unknown, file: string | undefined, field: string): Kera
  * declaredInputShape({ batch_input_shape: [null, 28, 28, 1] }); // [null, 28, 28, 1]
  */
 export function declaredInputShape(config: Record<string, unknown>): (number | null)[] | undefined {
-  const ok = (v: unknown): v is (number | null)[] => Array.isArray(v) && v.every((d) => d === null || (Number.isInteger(d) && (d as number) >= 0));
+  const ok = (v: unknown): v is (number | null)[] =>
+    Array.isArray(v) && v.every((d) => d === null || (Number.isInteger(d) && (d as number) >= 0));
   if (ok(config.batch_input_shape)) return [...config.batch_input_shape];
   if (ok(config.batch_shape)) return [...config.batch_shape];
   if (ok(config.input_shape)) return [null, ...config.input_shape];
@@ -103,8 +114,17 @@ export function declaredInputShape(config: Record<string, unknown>): (number | n
 }
 
 function parseRef(raw: unknown, file: string | undefined, field: string): TensorRef {
-  if (!Array.isArray(raw) || typeof raw[0] !== 'string' || !Number.isInteger(raw[1]) || !Number.isInteger(raw[2])) {
-    invalid(`expected a tensor reference [layer, node, tensor], got ${JSON.stringify(raw)?.slice(0, 80)}`, file, field);
+  if (
+    !Array.isArray(raw) ||
+    typeof raw[0] !== 'string' ||
+    !Number.isInteger(raw[1]) ||
+    !Number.isInteger(raw[2])
+  ) {
+    invalid(
+      `expected a tensor reference [layer, node, tensor], got ${JSON.stringify(raw)?.slice(0, 80)}`,
+      file,
+      field,
+    );
   }
   return { layer: raw[0], node: raw[1] as number, tensor: raw[2] as number };
 }
@@ -140,7 +160,8 @@ function parseRefList(raw: unknown, file: string | undefined, field: string): Te
 function sequential(topology: KerasJson, file: string | undefined): KerasTopology {
   const config = topology.config;
   const rawLayers = Array.isArray(config) ? config : isObject(config) ? config.layers : undefined;
-  if (!Array.isArray(rawLayers)) invalid('a Sequential model needs a layers array', file, 'modelTopology.config.layers');
+  if (!Array.isArray(rawLayers))
+    invalid('a Sequential model needs a layers array', file, 'modelTopology.config.layers');
   const layers = rawLayers.map((l, i) => parseLayer(l, file, `modelTopology.config.layers[${i}]`));
   if (layers.length === 0) invalid('the Sequential model has no layers', file, 'modelTopology.config.layers');
   let input: KerasLayer;
@@ -150,14 +171,30 @@ function sequential(topology: KerasJson, file: string | undefined): KerasTopolog
     rest = layers.slice(1);
   } else {
     const shape = declaredInputShape(layers[0].config);
-    if (!shape) invalid('the first layer of the Sequential model declares no input shape (batch_input_shape)', file, 'modelTopology.config.layers[0].config.batch_input_shape', layers[0]);
-    input = { className: 'InputLayer', name: `${layers[0].name}_input`, config: { batch_input_shape: shape, dtype: layers[0].config.dtype ?? 'float32' } };
+    if (!shape)
+      invalid(
+        'the first layer of the Sequential model declares no input shape (batch_input_shape)',
+        file,
+        'modelTopology.config.layers[0].config.batch_input_shape',
+        layers[0],
+      );
+    input = {
+      className: 'InputLayer',
+      name: `${layers[0].name}_input`,
+      config: { batch_input_shape: shape, dtype: layers[0].config.dtype ?? 'float32' },
+    };
     rest = layers;
   }
   const calls: LayerCall[] = [];
   let previous: TensorRef = { layer: input.name, node: 0, tensor: 0 };
   for (const layer of rest) {
-    if (layer.className === 'InputLayer') invalid('an InputLayer in the middle of a Sequential model', file, 'modelTopology.config.layers', layer);
+    if (layer.className === 'InputLayer')
+      invalid(
+        'an InputLayer in the middle of a Sequential model',
+        file,
+        'modelTopology.config.layers',
+        layer,
+      );
     calls.push({ layer, call: 0, inputs: [previous] });
     previous = { layer: layer.name, node: 0, tensor: 0 };
   }
@@ -167,7 +204,8 @@ function sequential(topology: KerasJson, file: string | undefined): KerasTopolog
 
 function functional(topology: KerasJson, file: string | undefined): KerasTopology {
   const config = topology.config;
-  if (!isObject(config) || !Array.isArray(config.layers)) invalid('a functional model needs config.layers', file, 'modelTopology.config.layers');
+  if (!isObject(config) || !Array.isArray(config.layers))
+    invalid('a functional model needs config.layers', file, 'modelTopology.config.layers');
   const inputs: KerasLayer[] = [];
   const pending: { call: LayerCall; field: string }[] = [];
   const byName = new Map<string, KerasLayer>();
@@ -181,16 +219,25 @@ function functional(topology: KerasJson, file: string | undefined): KerasTopolog
       return;
     }
     const inbound = (raw as Record<string, unknown>).inbound_nodes;
-    if (!Array.isArray(inbound)) invalid(`layer '${layer.name}' has no inbound_nodes`, file, `${field}.inbound_nodes`, layer);
+    if (!Array.isArray(inbound))
+      invalid(`layer '${layer.name}' has no inbound_nodes`, file, `${field}.inbound_nodes`, layer);
     inbound.forEach((node, call) => {
-      pending.push({ call: { layer, call, inputs: parseInboundNode(node, file, `${field}.inbound_nodes[${call}]`) }, field });
+      pending.push({
+        call: { layer, call, inputs: parseInboundNode(node, file, `${field}.inbound_nodes[${call}]`) },
+        field,
+      });
     });
   });
   const inputRefs = parseRefList(config.input_layers, file, 'modelTopology.config.input_layers');
   const outputs = parseRefList(config.output_layers, file, 'modelTopology.config.output_layers');
   const declaredInputs = inputRefs.map((r) => {
     const layer = byName.get(r.layer);
-    if (!layer || layer.className !== 'InputLayer') invalid(`input '${r.layer}' is not an InputLayer of the model`, file, 'modelTopology.config.input_layers');
+    if (!layer || layer.className !== 'InputLayer')
+      invalid(
+        `input '${r.layer}' is not an InputLayer of the model`,
+        file,
+        'modelTopology.config.input_layers',
+      );
     return layer;
   });
   // Order the calls so that every input is produced before it is used (Kahn over the call list).
@@ -218,7 +265,8 @@ function functional(topology: KerasJson, file: string | undefined): KerasTopolog
     remaining = next;
   }
   for (const o of outputs) {
-    if (!available.has(refKey(o))) invalid(`output ${refKey(o)} is not produced by the model`, file, 'modelTopology.config.output_layers');
+    if (!available.has(refKey(o)))
+      invalid(`output ${refKey(o)} is not produced by the model`, file, 'modelTopology.config.output_layers');
   }
   const name = typeof config.name === 'string' ? config.name : 'model';
   return { name, inputs: declaredInputs, calls, outputs };
@@ -236,9 +284,13 @@ export function readKerasTopology(topology: KerasJson, file?: string): KerasTopo
   const className = topology.class_name;
   if (className === 'Sequential') return sequential(topology, file);
   if (className === 'Model' || className === 'Functional') return functional(topology, file);
-  throw new MetacompressError(ErrorCodes.UNSUPPORTED_OP, `model class '${String(className)}' is not supported (Sequential, Model or Functional)`, {
-    file,
-    opType: String(className),
-    field: 'modelTopology.class_name',
-  });
+  throw new MetacompressError(
+    ErrorCodes.UNSUPPORTED_OP,
+    `model class '${String(className)}' is not supported (Sequential, Model or Functional)`,
+    {
+      file,
+      opType: String(className),
+      field: 'modelTopology.class_name',
+    },
+  );
 }

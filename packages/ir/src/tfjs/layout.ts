@@ -63,7 +63,8 @@ export function composePerm(first: readonly number[], then: readonly number[]): 
 export function isPermutation(perm: readonly unknown[]): perm is number[] {
   const seen = new Set<number>();
   for (const p of perm) {
-    if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p >= perm.length || seen.has(p)) return false;
+    if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p >= perm.length || seen.has(p))
+      return false;
     seen.add(p);
   }
   return true;
@@ -75,10 +76,18 @@ export function isPermutation(perm: readonly unknown[]): perm is number[] {
  * @example
  * transposeData(new Float32Array([1, 2, 3, 4, 5, 6]), [2, 3], [1, 0]); // [1, 4, 2, 5, 3, 6]
  */
-export function transposeData(values: Float32Array, dims: readonly number[], perm: readonly number[]): Float32Array {
+export function transposeData(
+  values: Float32Array,
+  dims: readonly number[],
+  perm: readonly number[],
+): Float32Array {
   const rank = dims.length;
   if (perm.length !== rank || !isPermutation(perm)) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `perm [${perm.join(', ')}] does not fit dims [${dims.join(', ')}]`, { field: 'perm' });
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `perm [${perm.join(', ')}] does not fit dims [${dims.join(', ')}]`,
+      { field: 'perm' },
+    );
   }
   const out = new Float32Array(values.length);
   if (isIdentity(perm)) {

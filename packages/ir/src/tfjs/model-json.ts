@@ -92,28 +92,45 @@ const QUANT_DTYPES = new Set(['uint8', 'uint16', 'float16']);
 function parseSpec(raw: unknown, where: JsonWhere, field: string): TfjsWeightSpec {
   if (!isObject(raw)) invalid('a weight entry must be an object', where, field);
   const { name, shape, dtype, quantization } = raw;
-  if (typeof name !== 'string' || name.length === 0) invalid('a weight entry needs a non-empty string name', where, `${field}.name`);
+  if (typeof name !== 'string' || name.length === 0)
+    invalid('a weight entry needs a non-empty string name', where, `${field}.name`);
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && (d as number) >= 0)) {
     invalid(`weight '${name}' needs a shape of non-negative integers`, where, `${field}.shape`);
   }
   const type = dtype === undefined ? 'float32' : dtype;
   if (typeof type !== 'string' || !WEIGHT_DTYPES.has(type)) {
-    throw new MetacompressError(ErrorCodes.UNSUPPORTED_DTYPE, `weight '${name}' has dtype ${JSON.stringify(dtype)}; supported: ${[...WEIGHT_DTYPES].join(', ')}`, {
-      file: where.file,
-      field: `${field}.dtype`,
-    });
+    throw new MetacompressError(
+      ErrorCodes.UNSUPPORTED_DTYPE,
+      `weight '${name}' has dtype ${JSON.stringify(dtype)}; supported: ${[...WEIGHT_DTYPES].join(', ')}`,
+      {
+        file: where.file,
+        field: `${field}.dtype`,
+      },
+    );
   }
   const spec: TfjsWeightSpec = { name, shape: shape as number[], dtype: type };
   if (quantization !== undefined && quantization !== null) {
-    if (!isObject(quantization) || typeof quantization.dtype !== 'string' || !QUANT_DTYPES.has(quantization.dtype)) {
-      throw new MetacompressError(ErrorCodes.UNSUPPORTED_DTYPE, `weight '${name}' has an unsupported quantization ${JSON.stringify(quantization)}`, {
-        file: where.file,
-        field: `${field}.quantization`,
-      });
+    if (
+      !isObject(quantization) ||
+      typeof quantization.dtype !== 'string' ||
+      !QUANT_DTYPES.has(quantization.dtype)
+    ) {
+      throw new MetacompressError(
+        ErrorCodes.UNSUPPORTED_DTYPE,
+        `weight '${name}' has an unsupported quantization ${JSON.stringify(quantization)}`,
+        {
+          file: where.file,
+          field: `${field}.quantization`,
+        },
+      );
     }
     const q = quantization as unknown as TfjsQuantization;
     if (q.dtype !== 'float16' && !(Number.isFinite(q.scale) && Number.isFinite(q.min))) {
-      invalid(`weight '${name}' is ${q.dtype}-quantized but has no finite scale and min`, where, `${field}.quantization`);
+      invalid(
+        `weight '${name}' is ${q.dtype}-quantized but has no finite scale and min`,
+        where,
+        `${field}.quantization`,
+      );
     }
     spec.quantization = { dtype: q.dtype, scale: q.scale, min: q.min, original_dtype: q.original_dtype };
   }
@@ -129,35 +146,58 @@ function parseSpec(raw: unknown, where: JsonWhere, field: string): TfjsWeightSpe
  * const json = parseTfjsModelJson(readFileSync('model.json', 'utf8'), { file: 'model.json' });
  * json.weightsManifest[0].paths; // ['group1-shard1of1.bin']
  */
-export function parseTfjsModelJson(input: string | Uint8Array | unknown, where: JsonWhere = {}): TfjsModelJson {
+export function parseTfjsModelJson(
+  input: string | Uint8Array | unknown,
+  where: JsonWhere = {},
+): TfjsModelJson {
   let value: unknown = input;
   if (typeof input === 'string' || input instanceof Uint8Array) {
     const text = typeof input === 'string' ? input : new TextDecoder('utf-8', { fatal: false }).decode(input);
     try {
       value = JSON.parse(text);
     } catch (error) {
-      throw new MetacompressError(ErrorCodes.MODEL_DECODE, `model.json is not valid JSON: ${(error as Error).message}`, { file: where.file }, { cause: error });
+      throw new MetacompressError(
+        ErrorCodes.MODEL_DECODE,
+        `model.json is not valid JSON: ${(error as Error).message}`,
+        { file: where.file },
+        { cause: error },
+      );
     }
   }
   if (!isObject(value)) invalid('model.json must hold a JSON object', where, '(root)');
   const format = value.format;
   if (format !== undefined && format !== 'layers-model') {
-    invalid(`format '${String(format)}' is not a LayersModel (only 'layers-model' is supported; graph models are not)`, where, 'format');
+    invalid(
+      `format '${String(format)}' is not a LayersModel (only 'layers-model' is supported; graph models are not)`,
+      where,
+      'format',
+    );
   }
   const raw = value.modelTopology;
   if (!isObject(raw)) invalid('model.json has no modelTopology object', where, 'modelTopology');
   // Older converters wrap the Keras model config: { model_config: {...}, training_config: {...} }.
   const topology: Record<string, unknown> = isObject(raw.model_config) ? raw.model_config : raw;
-  if (typeof topology.class_name !== 'string') invalid('modelTopology has no class_name', where, 'modelTopology.class_name');
-  if ('node' in topology || 'versions' in topology) invalid('modelTopology is a TensorFlow GraphDef (a graph model), not a Keras model', where, 'modelTopology');
+  if (typeof topology.class_name !== 'string')
+    invalid('modelTopology has no class_name', where, 'modelTopology.class_name');
+  if ('node' in topology || 'versions' in topology)
+    invalid(
+      'modelTopology is a TensorFlow GraphDef (a graph model), not a Keras model',
+      where,
+      'modelTopology',
+    );
   const manifest = value.weightsManifest ?? [];
   if (!Array.isArray(manifest)) invalid('weightsManifest must be an array', where, 'weightsManifest');
   const groups: TfjsWeightsGroup[] = manifest.map((g, gi) => {
     const field = `weightsManifest[${gi}]`;
     if (!isObject(g)) invalid('a weights group must be an object', where, field);
-    if (!Array.isArray(g.paths) || !g.paths.every((p) => typeof p === 'string')) invalid('a weights group needs paths (strings)', where, `${field}.paths`);
-    if (!Array.isArray(g.weights)) invalid('a weights group needs a weights array', where, `${field}.weights`);
-    return { paths: g.paths as string[], weights: g.weights.map((w, wi) => parseSpec(w, where, `${field}.weights[${wi}]`)) };
+    if (!Array.isArray(g.paths) || !g.paths.every((p) => typeof p === 'string'))
+      invalid('a weights group needs paths (strings)', where, `${field}.paths`);
+    if (!Array.isArray(g.weights))
+      invalid('a weights group needs a weights array', where, `${field}.weights`);
+    return {
+      paths: g.paths as string[],
+      weights: g.weights.map((w, wi) => parseSpec(w, where, `${field}.weights[${wi}]`)),
+    };
   });
   return { ...value, format: 'layers-model', modelTopology: topology, weightsManifest: groups };
 }

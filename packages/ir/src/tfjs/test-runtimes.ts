@@ -85,7 +85,12 @@ export async function saveToMemory(tf: Tf, model: TfLayers.LayersModel): Promise
           generatedBy: artifacts.generatedBy,
           convertedBy: artifacts.convertedBy ?? null,
           modelTopology: artifacts.modelTopology as Record<string, unknown>,
-          weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: (artifacts.weightSpecs ?? []) as TfjsModelJson['weightsManifest'][0]['weights'] }],
+          weightsManifest: [
+            {
+              paths: ['group1-shard1of1.bin'],
+              weights: (artifacts.weightSpecs ?? []) as TfjsModelJson['weightsManifest'][0]['weights'],
+            },
+          ],
         },
         weightData: new Uint8Array(data.slice(0)),
       };
@@ -98,8 +103,16 @@ export async function saveToMemory(tf: Tf, model: TfLayers.LayersModel): Promise
 /** Loads an encoded model into TF.js with `tf.loadLayersModel(tf.io.fromMemory(...))`. */
 export async function loadEncoded(tf: Tf, encoded: EncodedTfjs): Promise<TfLayers.LayersModel> {
   const buffer = encoded.weightData.slice().buffer;
-  const weightSpecs = encoded.modelJson.weightsManifest.flatMap((g) => g.weights) as TfCore.io.WeightsManifestEntry[];
-  return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: encoded.modelJson.modelTopology as unknown as TfCore.io.ModelJSON['modelTopology'], weightSpecs, weightData: buffer }));
+  const weightSpecs = encoded.modelJson.weightsManifest.flatMap(
+    (g) => g.weights,
+  ) as TfCore.io.WeightsManifestEntry[];
+  return tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: encoded.modelJson.modelTopology as unknown as TfCore.io.ModelJSON['modelTopology'],
+      weightSpecs,
+      weightData: buffer,
+    }),
+  );
 }
 
 /** Runs a TF.js model on one input; returns its (single or first) output as dense data. */
@@ -118,7 +131,9 @@ export function toNhwc(t: Dense): Dense {
   const out = new Float32Array(t.data.length);
   for (let b = 0; b < n; b++)
     for (let ci = 0; ci < c; ci++)
-      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out[((b * h + y) * w + x) * c + ci] = t.data[((b * c + ci) * h + y) * w + x];
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++)
+          out[((b * h + y) * w + x) * c + ci] = t.data[((b * c + ci) * h + y) * w + x];
   return { data: out, dims: [n, h, w, c] };
 }
 

@@ -5,18 +5,30 @@ import { packTfjsWeights, readTfjsWeights, shardPaths, weightByteLength } from '
 describe('TF.js weight data', () => {
   it('reads float32, int32, uint16-quantized and int32-from-uint8 weights in manifest order across groups', () => {
     const bytes: number[] = [];
-    const push = (view: ArrayBufferView) => bytes.push(...new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+    const push = (view: ArrayBufferView) =>
+      bytes.push(...new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
     push(Float32Array.from([1.5, -2]));
     push(Int32Array.from([7, -8]));
     push(Uint16Array.from([0, 1000, 65535]));
     push(Uint8Array.from([3, 4]));
     const weights = readTfjsWeights(
       [
-        { paths: ['a'], weights: [{ name: 'f', shape: [2], dtype: 'float32' }, { name: 'i', shape: [2], dtype: 'int32' }] },
+        {
+          paths: ['a'],
+          weights: [
+            { name: 'f', shape: [2], dtype: 'float32' },
+            { name: 'i', shape: [2], dtype: 'int32' },
+          ],
+        },
         {
           paths: ['b'],
           weights: [
-            { name: 'q16', shape: [3], dtype: 'float32', quantization: { dtype: 'uint16', scale: 0.01, min: -1 } },
+            {
+              name: 'q16',
+              shape: [3],
+              dtype: 'float32',
+              quantization: { dtype: 'uint16', scale: 0.01, min: -1 },
+            },
             { name: 'qi', shape: [2], dtype: 'int32', quantization: { dtype: 'uint8', scale: 0.4, min: 0 } },
           ],
         },
@@ -39,14 +51,27 @@ describe('TF.js weight data', () => {
     expect(shardPaths(0)).toEqual(['group1-shard1of1.bin']);
     expect(shardPaths(4 * 1024 * 1024)).toEqual(['group1-shard1of1.bin']);
     expect(shardPaths(4 * 1024 * 1024 + 1)).toEqual(['group1-shard1of2.bin', 'group1-shard2of2.bin']);
-    expect(weightByteLength({ name: 'h', shape: [3, 3], dtype: 'float32', quantization: { dtype: 'float16' } })).toBe(18);
+    expect(
+      weightByteLength({ name: 'h', shape: [3, 3], dtype: 'float32', quantization: { dtype: 'float16' } }),
+    ).toBe(18);
     expect(() => shardPaths(10, 0)).toThrow(/shardBytes/);
   });
 
   it('a duplicate weight name is an error', () => {
     let error: unknown;
     try {
-      readTfjsWeights([{ paths: ['a'], weights: [{ name: 'w', shape: [1], dtype: 'float32' }, { name: 'w', shape: [1], dtype: 'float32' }] }], new Uint8Array(8));
+      readTfjsWeights(
+        [
+          {
+            paths: ['a'],
+            weights: [
+              { name: 'w', shape: [1], dtype: 'float32' },
+              { name: 'w', shape: [1], dtype: 'float32' },
+            ],
+          },
+        ],
+        new Uint8Array(8),
+      );
     } catch (e) {
       error = e;
     }

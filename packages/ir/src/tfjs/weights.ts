@@ -23,7 +23,14 @@ export interface TfjsWeightValue {
   values: Float32Array;
 }
 
-const STORED_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+const STORED_BYTES: Record<string, number> = {
+  float32: 4,
+  int32: 4,
+  bool: 1,
+  uint8: 1,
+  uint16: 2,
+  float16: 2,
+};
 
 function storedType(spec: TfjsWeightSpec): string {
   return spec.quantization?.dtype ?? spec.dtype;
@@ -49,7 +56,8 @@ function decodeOne(spec: TfjsWeightSpec, bytes: Uint8Array): Float32Array {
   if (q && q.dtype !== 'float16') {
     const scale = q.scale ?? 1;
     const min = q.min ?? 0;
-    for (let i = 0; i < count; i++) out[i] = (q.dtype === 'uint8' ? view.getUint8(i) : view.getUint16(i * 2, true)) * scale + min;
+    for (let i = 0; i < count; i++)
+      out[i] = (q.dtype === 'uint8' ? view.getUint8(i) : view.getUint16(i * 2, true)) * scale + min;
     // TF.js rounds dequantized integer weights back to integers.
     if (spec.dtype === 'int32') for (let i = 0; i < count; i++) out[i] = Math.round(out[i]);
     return out;
@@ -69,7 +77,11 @@ function decodeOne(spec: TfjsWeightSpec, bytes: Uint8Array): Float32Array {
       for (let i = 0; i < count; i++) out[i] = view.getUint8(i);
       break;
     default:
-      throw new MetacompressError(ErrorCodes.UNSUPPORTED_DTYPE, `weight '${spec.name}' has unsupported dtype ${type}`, { field: `weight '${spec.name}'.dtype` });
+      throw new MetacompressError(
+        ErrorCodes.UNSUPPORTED_DTYPE,
+        `weight '${spec.name}' has unsupported dtype ${type}`,
+        { field: `weight '${spec.name}'.dtype` },
+      );
   }
   return out;
 }
@@ -84,7 +96,11 @@ function decodeOne(spec: TfjsWeightSpec, bytes: Uint8Array): Float32Array {
  * const weights = readTfjsWeights(json.weightsManifest, bytes, { file: 'model.json' });
  * weights.get('dense/kernel')?.shape; // [784, 10]
  */
-export function readTfjsWeights(groups: readonly TfjsWeightsGroup[], data: Uint8Array, where: { file?: string } = {}): Map<string, TfjsWeightValue> {
+export function readTfjsWeights(
+  groups: readonly TfjsWeightsGroup[],
+  data: Uint8Array,
+  where: { file?: string } = {},
+): Map<string, TfjsWeightValue> {
   const specs = groups.flatMap((g) => g.weights);
   let offset = 0;
   const placed: { spec: TfjsWeightSpec; offset: number; length: number }[] = [];
@@ -104,9 +120,17 @@ export function readTfjsWeights(groups: readonly TfjsWeightsGroup[], data: Uint8
   const out = new Map<string, TfjsWeightValue>();
   for (const { spec, offset: at, length } of placed) {
     if (out.has(spec.name)) {
-      throw new MetacompressError(ErrorCodes.MODEL_INVALID, `the weights manifest lists '${spec.name}' twice`, { file: where.file, field: 'weightsManifest' });
+      throw new MetacompressError(
+        ErrorCodes.MODEL_INVALID,
+        `the weights manifest lists '${spec.name}' twice`,
+        { file: where.file, field: 'weightsManifest' },
+      );
     }
-    out.set(spec.name, { name: spec.name, shape: [...spec.shape], values: decodeOne(spec, data.subarray(at, at + length)) });
+    out.set(spec.name, {
+      name: spec.name,
+      shape: [...spec.shape],
+      values: decodeOne(spec, data.subarray(at, at + length)),
+    });
   }
   return out;
 }
@@ -118,7 +142,10 @@ export function readTfjsWeights(groups: readonly TfjsWeightsGroup[], data: Uint8
  * const { specs, data } = packTfjsWeights([{ name: 'd/kernel', shape: [2, 2], values: new Float32Array(4) }]);
  * data.byteLength; // 16
  */
-export function packTfjsWeights(weights: readonly TfjsWeightValue[]): { specs: TfjsWeightSpec[]; data: Uint8Array } {
+export function packTfjsWeights(weights: readonly TfjsWeightValue[]): {
+  specs: TfjsWeightSpec[];
+  data: Uint8Array;
+} {
   const total = weights.reduce((a, w) => a + w.values.length * 4, 0);
   const data = new Uint8Array(total);
   const view = new DataView(data.buffer);
@@ -138,9 +165,17 @@ export function packTfjsWeights(weights: readonly TfjsWeightValue[]): { specs: T
  * @example
  * shardPaths(9_000_000); // ['group1-shard1of3.bin', 'group1-shard2of3.bin', 'group1-shard3of3.bin']
  */
-export function shardPaths(byteLength: number, shardBytes: number = DEFAULT_SHARD_BYTES, group = 1): string[] {
+export function shardPaths(
+  byteLength: number,
+  shardBytes: number = DEFAULT_SHARD_BYTES,
+  group = 1,
+): string[] {
   if (!(Number.isInteger(shardBytes) && shardBytes > 0)) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `shardBytes must be a positive integer, got ${shardBytes}`, { field: 'shardBytes' });
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `shardBytes must be a positive integer, got ${shardBytes}`,
+      { field: 'shardBytes' },
+    );
   }
   const count = Math.max(1, Math.ceil(byteLength / shardBytes));
   return Array.from({ length: count }, (_, i) => `group${group}-shard${i + 1}of${count}.bin`);
