@@ -1,4 +1,4 @@
-import { BackendRegistry, backends as globalBackends } from './backend-registry';
+import { type BackendRegistry, backends as globalBackends } from './backend-registry';
 import { ErrorCodes, MetacompressError } from './errors';
 import { cloneStructure, deepFreeze } from './immutable';
 import type { Operator, OperatorContext, PipelineStep } from './operator';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isMetacompressError, MetacompressError } from './errors';
+import { isMetacompressError, type MetacompressError } from './errors';
 import { parseBudget } from './budget';
 import { parsePolicy, validatePolicy } from './policy';
 
