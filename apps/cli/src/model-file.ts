@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { ErrorCodes, MetacompressError } from '@metacompress/core';
-import { loadOnnx, type Graph } from '@metacompress/ir';
+import { loadOnnx, loadTfjs, type Graph } from '@metacompress/ir';
 
 /** The formats the CLI reads and writes. */
 export type ModelFormat = 'onnx' | 'tfjs';
@@ -32,11 +32,6 @@ export async function checkModelPath(path: string, cwd: string): Promise<{ path:
  */
 export async function loadModel(path: string, cwd: string): Promise<{ graph: Graph; path: string; format: ModelFormat }> {
   const checked = await checkModelPath(path, cwd);
-  if (checked.format === 'tfjs') {
-    const ir = (await import('@metacompress/ir')) as unknown as Record<string, unknown>;
-    const loadTfjs = ir.loadTfjs as ((p: string) => Promise<Graph>) | undefined;
-    if (!loadTfjs) throw new MetacompressError(ErrorCodes.UNSUPPORTED_OP, 'this build cannot read TF.js models', { file: path });
-    return { graph: await loadTfjs(checked.path), ...checked };
-  }
+  if (checked.format === 'tfjs') return { graph: await loadTfjs(checked.path), ...checked };
   return { graph: await loadOnnx(checked.path), ...checked };
 }
