@@ -13,6 +13,12 @@ export interface LatencyComparison {
   candidateMs: number;
   /** `candidateMs / referenceMs`: below 1 the candidate is faster. */
   ratio: number;
+  /** Fastest run of the reference, ms (least disturbed by other processes). */
+  referenceMinMs: number;
+  /** Fastest run of the candidate, ms. */
+  candidateMinMs: number;
+  /** `candidateMinMs / referenceMinMs`. */
+  minRatio: number;
   /** Timed runs of each model. */
   runs: number;
 }
@@ -36,7 +42,7 @@ const median = (xs: readonly number[]): number => {
 
 /**
  * Times two models on one backend with interleaved runs (A B, B A, A B, …, so that load from
- * other processes hits both alike) and compares the medians. Loading a model that the backend
+ * other processes hits both alike) and compares the medians (and the fastest runs). Loading a model that the backend
  * rejects throws `MC_BACKEND_FAILED` (the caller falls back).
  *
  * @example
@@ -59,7 +65,9 @@ export async function compareLatency<G>(backend: InferenceBackend<G>, reference:
   }
   const referenceMs = median(a);
   const candidateMs = median(b);
-  return { batchSize, referenceMs, candidateMs, ratio: candidateMs / referenceMs, runs };
+  const referenceMinMs = Math.min(...a);
+  const candidateMinMs = Math.min(...b);
+  return { batchSize, referenceMs, candidateMs, ratio: candidateMs / referenceMs, referenceMinMs, candidateMinMs, minRatio: candidateMinMs / referenceMinMs, runs };
 }
 
 /** One layer's float and 8-bit timing in isolation. */

@@ -257,10 +257,10 @@ export function buildStaticQdq(graph: Graph, input: StaticQdqInput): Graph {
       }
       const bqT = createTensor(names.take(`${bName}_quantized`), DataType.INT32, bias.dims, bq);
       const bsT = createTensor(names.take(`${bName}_scale`), DataType.FLOAT, perChannel ? [bScale.length] : [], bScale);
-      const bzT = createTensor(names.take(`${bName}_zero_point`), DataType.INT32, perChannel ? [bScale.length] : [], new Int32Array(bScale.length));
-      newInits.push(bqT, bsT, bzT);
+      // The zero point of an int32 bias is 0, DequantizeLinear's default: no tensor needed.
+      newInits.push(bqT, bsT);
       const bOut = names.take(`${bName}_dequantized`);
-      front.push(op('DequantizeLinear', names.take(`${bName}_DequantizeLinear`), [bqT.name, bsT.name, bzT.name], [bOut], perChannel ? { axis: int(0) } : {}));
+      front.push(op('DequantizeLinear', names.take(`${bName}_DequantizeLinear`), [bqT.name, bsT.name], [bOut], perChannel ? { axis: int(0) } : {}));
       inputs[2] = bOut;
     }
     replaced.set(node, { ...node, inputs });
