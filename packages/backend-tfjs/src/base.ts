@@ -64,3 +64,23 @@ export {
   isTapeOrderFixInstalled,
   uninstallTapeOrderFix,
 } from './gradients/tape-order-fix';
+export {
+  buildExecutor,
+  type BuildExecutorOptions,
+  type Executor,
+  type ForwardOptions,
+  type ForwardResult,
+  type TrainableSpec,
+} from './executor/build-executor';
+export { BUILTIN_OPS, registerTfjsOp, supportedTfjsOps, tfjsOpHandler } from './executor/op-registry';
+export type { BatchNormUpdate, ForwardSettings, ForwardState, OpContext, OpHandler } from './executor/op-context';
+export type { ConstValue, RuntimeValue, TensorValue } from './executor/runtime-value';
+export type { Layout, Tf } from './executor/layout';
+export { applyMask, maskSites, type ChannelMasks, type MaskSite } from './executor/masks';
+export { prepareGraph, type PreparedGraph } from './executor/prepare-graph';
+export { irGraphExecutor, weightGradients } from './executor/graph-executor';
+export { crossEntropy, crossEntropyPerSample } from './train/losses';
+export { createOptimizer, type Optimizer, type OptimizerName, type OptimizerSpec } from './train/optimizers';
+export { learningRateAt, type LearningRateSchedule } from './train/schedules';
+export { train, type LossContext, type LossFunction, type TrainOptions, type TrainResult, type TrainStep } from './train/train';
+export { evaluate, type EvaluateOptions } from './train/evaluate';

@@ -4,6 +4,7 @@ import {
   DEFAULT_OPSET,
   DataType,
   analyzeCoupling,
+  attrInt,
   createTensor,
   matchesSelector,
   nodeLabel,
@@ -16,7 +17,8 @@ import {
   type Selector,
   type Tensor,
 } from '@metacompress/ir';
-import type { Layout, Tf } from './layout';
+import { invertPerm, type Layout, type Tf } from './layout';
+import { convKernelPerm } from './ops/conv';
 import { applyMask, maskSites, masksToMap, type ChannelMasks, type MaskSite } from './masks';
 import { createOpContext, type BatchNormUpdate, type ForwardSettings, type ForwardState, type OpHandler } from './op-context';
 import { tfjsOpHandler } from './op-registry';
@@ -62,7 +64,10 @@ export interface ForwardOptions {
   training?: boolean;
   /** Soft channel masks by coupling-group id (see {@link Executor.maskGroups}). */
   masks?: ChannelMasks;
-  /** Replacement tensors for weights, by initializer name (functional use, e.g. MAML inner loops). */
+  /**
+   * Replacement tensors for weights, by initializer name, shaped like the weight's variable
+   * (functional use, e.g. MAML inner loops: `v − α·∇v`).
+   */
   params?: ReadonlyMap<string, tfc.Tensor> | Readonly<Record<string, tfc.Tensor>>;
   /** Values to return (graph outputs, intermediate values or inputs); default: the graph outputs. */
   outputs?: readonly string[];
@@ -89,8 +94,16 @@ export interface Executor {
   readonly inputNames: readonly string[];
   /** Graph outputs, in order. */
   readonly outputNames: readonly string[];
-  /** Every weight (float initializer that something reads) as a variable, by initializer name. */
+  /**
+   * Every weight (float initializer that something reads) as a variable, by initializer name.
+   * Conv weights and Gemm `transB` weights are stored in the layout tfjs kernels take (see
+   * {@link Executor.weightPerm}); `readWeight` gives the ONNX layout.
+   */
   readonly variables: ReadonlyMap<string, tfc.Variable>;
+  /** How a weight's variable is stored: `variable = transpose(onnxWeight, perm)`, or undefined when as ONNX. */
+  weightPerm(name: string): readonly number[] | undefined;
+  /** A weight's current values in ONNX layout. */
+  readWeight(name: string): Float32Array;
   /** The variables training changes, in graph order. */
   readonly trainableVariables: readonly tfc.Variable[];
   /** Names of the trainable weights, in the same order. */
@@ -130,6 +143,22 @@ const SETTING_INPUTS: Readonly<Record<string, readonly number[]>> = {
 
 /** BatchNormalization running statistics: weights, never trained by gradient. */
 const STATISTIC_INPUTS: Readonly<Record<string, readonly number[]>> = { BatchNormalization: [3, 4] };
+
+/**
+ * The layout a weight is stored in when every reader is a kernel that wants it transposed: Conv
+ * weights as `[k…, C/g, M]`, Gemm `transB=1` weights as `[K, N]`.
+ */
+function storagePerm(uses: readonly { node: Node; index: number }[], rank: number): number[] | undefined {
+  let chosen: number[] | undefined;
+  for (const { node, index } of uses) {
+    let perm: number[] | undefined;
+    if (node.opType === 'Conv' && index === 1 && (rank === 3 || rank === 4)) perm = convKernelPerm(rank);
+    else if (node.opType === 'Gemm' && index === 1 && rank === 2 && attrInt(node, 'transB', 0) !== 0) perm = [1, 0];
+    if (!perm || (chosen && chosen.join() !== perm.join())) return undefined;
+    chosen = perm;
+  }
+  return chosen;
+}
 
 function opsetOf(graph: Graph, domain: string): number {
   const d = domain === 'ai.onnx' ? '' : domain;
@@ -177,6 +206,7 @@ export function buildExecutor(graph: Graph, options: BuildExecutorOptions): Exec
     constants.set(name, toConst(t));
   }
   const variables = new Map<string, tfc.Variable>();
+  const perms = new Map<string, readonly number[]>();
   const trainable = options.trainable ?? 'all';
   const trainableNames: string[] = [];
   for (const [name, t] of prepared.weights) {
@@ -193,9 +223,12 @@ export function buildExecutor(graph: Graph, options: BuildExecutorOptions): Exec
       weightUses.length > 0 &&
       (trainable === 'all' ||
         (trainable !== 'none' && (typeof trainable === 'function' ? trainable(name, nodes) : isSelector(trainable) && nodes.some((n) => matchesSelector(n, trainable)))));
-    const initial = tf.tensor(toFloat32(t), [...t.dims], 'float32');
-    const variable = tf.variable(initial, train);
-    initial.dispose();
+    const perm = storagePerm(uses, t.dims.length);
+    const variable = tf.tidy(() => {
+      const logical = tf.tensor(toFloat32(t), [...t.dims], 'float32');
+      return tf.variable(perm ? tf.transpose(logical, perm) : logical, train);
+    });
+    if (perm) perms.set(name, perm);
     variables.set(name, variable);
     if (train) trainableNames.push(name);
   }
@@ -247,8 +280,13 @@ export function buildExecutor(graph: Graph, options: BuildExecutorOptions): Exec
       const state: ForwardState = { batchNormUpdates: [], nextSeed: () => seed * 7919 + draws++ };
       const env = new Map<string, RuntimeValue>(constants);
       for (const [name, v] of variables) {
-        const p = params?.get(name);
-        env.set(name, tensorValue(p ?? v, 'nchw', weightTypes.get(name) ?? DataType.FLOAT));
+        const stored = params?.get(name) ?? v;
+        if (stored.shape.join() !== v.shape.join()) {
+          throw new MetacompressError(ErrorCodes.SHAPE_MISMATCH, `params['${name}'] has shape [${stored.shape.join(', ')}], the variable [${v.shape.join(', ')}]`, { field: `params.${name}` });
+        }
+        const perm = perms.get(name);
+        const dataType = weightTypes.get(name) ?? DataType.FLOAT;
+        env.set(name, perm ? { kind: 'weight', name, stored, perm, dataType } : tensorValue(stored, 'nchw', dataType));
         kept.add(v);
       }
       for (const [name, t] of Object.entries(feeds)) {
@@ -314,6 +352,12 @@ export function buildExecutor(graph: Graph, options: BuildExecutorOptions): Exec
     }) as unknown as ForwardResult;
   };
 
+  const toLogical = (name: string, t: tfc.Tensor): Float32Array => {
+    const perm = perms.get(name);
+    if (!perm) return Float32Array.from(t.dataSync() as Float32Array);
+    return tf.tidy(() => Float32Array.from(tf.transpose(t, invertPerm(perm)).dataSync() as Float32Array));
+  };
+
   const executor: Executor = {
     tf,
     graph,
@@ -346,11 +390,17 @@ export function buildExecutor(graph: Graph, options: BuildExecutorOptions): Exec
     },
     maskGroups: getGroups,
     maskSites: getSites,
+    weightPerm: (name) => perms.get(name),
+    readWeight(name) {
+      const v = variables.get(name);
+      if (!v) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `'${name}' is not a weight of this executor`, { field: 'name' });
+      return toLogical(name, v);
+    },
     toGraph() {
       const initializers = graph.initializers.map((t) => {
         const v = variables.get(t.name);
         if (!v) return t;
-        const now = v.dataSync() as Float32Array;
+        const now = toLogical(t.name, v);
         const before = toFloat32(t);
         let same = now.length === before.length;
         for (let i = 0; same && i < now.length; i++) if (!Object.is(now[i], before[i])) same = false;

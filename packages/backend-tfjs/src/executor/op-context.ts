@@ -78,6 +78,78 @@ export interface OpContext {
 /** A tfjs implementation of an op: returns one value per node output (or a single value). */
 export type OpHandler = (ctx: OpContext) => RuntimeValue | (RuntimeValue | undefined)[];
 
+/** The context of one node (methods on the prototype: nothing is allocated per call but the object). */
+class NodeContext implements OpContext {
+  constructor(
+    readonly tf: Tf,
+    readonly node: Node,
+    readonly label: string,
+    readonly opset: number,
+    readonly inputs: readonly (RuntimeValue | undefined)[],
+    readonly inputInitializers: readonly string[],
+    readonly settings: ForwardSettings,
+    readonly state: ForwardState,
+  ) {}
+
+  private fail(code: string, message: string, field?: string): never {
+    throw new MetacompressError(code, `${this.node.opType} node '${this.label}': ${message}`, {
+      node: this.label,
+      opType: this.node.opType,
+      ...(field ? { field } : {}),
+    });
+  }
+
+  has(i: number): boolean {
+    return this.inputs[i] !== undefined;
+  }
+
+  input(i: number): RuntimeValue {
+    return this.inputs[i] ?? this.fail(ErrorCodes.MODEL_INVALID, `input ${i} is missing`, `inputs[${i}]`);
+  }
+
+  private asFloat(t: tfc.Tensor): tfc.Tensor {
+    return t.dtype === 'float32' ? t : this.tf.cast(t, 'float32');
+  }
+
+  tensor(i: number): tfc.Tensor {
+    const v = this.input(i);
+    return v.kind === 'tensor' ? v.tensor : this.asFloat(logicalTensor(this.tf, v));
+  }
+
+  logical(i: number): tfc.Tensor {
+    const v = this.input(i);
+    const t = logicalTensor(this.tf, v);
+    return v.kind === 'const' && isFloatType(v.dataType) ? this.asFloat(t) : t;
+  }
+
+  channelsLast(i: number): tfc.Tensor {
+    return channelsLastTensor(this.tf, this.input(i));
+  }
+
+  shape(i: number): number[] {
+    return shapeOf(this.input(i));
+  }
+
+  numbers(i: number): number[] | undefined {
+    const v = this.inputs[i];
+    if (!v) return undefined;
+    if (v.kind === 'const') return Array.from(v.values);
+    return Array.from(logicalTensor(this.tf, v).dataSync());
+  }
+
+  isConst(i: number): boolean {
+    return this.inputs[i]?.kind === 'const';
+  }
+
+  unsupported(message: string, field?: string): never {
+    return this.fail(ErrorCodes.UNSUPPORTED_OP, message, field);
+  }
+
+  invalid(message: string, field?: string): never {
+    return this.fail(ErrorCodes.MODEL_INVALID, message, field);
+  }
+}
+
 /** Builds the context of one node. */
 export function createOpContext(
   tf: Tf,
@@ -89,41 +161,5 @@ export function createOpContext(
   settings: ForwardSettings,
   state: ForwardState,
 ): OpContext {
-  const fail = (code: string, message: string, field?: string): never => {
-    throw new MetacompressError(code, `${node.opType} node '${label}': ${message}`, { node: label, opType: node.opType, ...(field ? { field } : {}) });
-  };
-  const input = (i: number): RuntimeValue => inputs[i] ?? fail(ErrorCodes.MODEL_INVALID, `input ${i} is missing`, `inputs[${i}]`);
-  const asFloat = (t: tfc.Tensor): tfc.Tensor => (t.dtype === 'float32' ? t : tf.cast(t, 'float32'));
-  return {
-    tf,
-    node,
-    label,
-    opset,
-    settings,
-    state,
-    inputs,
-    inputInitializers,
-    has: (i) => inputs[i] !== undefined,
-    input,
-    tensor(i) {
-      const v = input(i);
-      return v.kind === 'tensor' ? v.tensor : asFloat(logicalTensor(tf, v));
-    },
-    logical: (i) => {
-      const v = input(i);
-      const t = logicalTensor(tf, v);
-      return v.kind === 'const' && isFloatType(v.dataType) ? asFloat(t) : t;
-    },
-    channelsLast: (i) => channelsLastTensor(tf, input(i)),
-    shape: (i) => shapeOf(input(i)),
-    numbers(i) {
-      const v = inputs[i];
-      if (!v) return undefined;
-      if (v.kind === 'const') return Array.from(v.values);
-      return Array.from(logicalTensor(tf, v).dataSync());
-    },
-    isConst: (i) => inputs[i]?.kind === 'const',
-    unsupported: (message, field) => fail(ErrorCodes.UNSUPPORTED_OP, message, field),
-    invalid: (message, field) => fail(ErrorCodes.MODEL_INVALID, message, field),
-  };
+  return new NodeContext(tf, node, label, opset, inputs, inputInitializers, settings, state);
 }

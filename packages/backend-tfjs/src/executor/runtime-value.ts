@@ -1,6 +1,6 @@
 import type * as tfc from '@tensorflow/tfjs-core';
 import { DataType, isFloatType } from '@metacompress/ir';
-import { channelsFirstPerm, channelsLastPerm, logicalShape, permute, type Layout, type Tf } from './layout';
+import { channelsFirstPerm, channelsLastPerm, invertPerm, logicalShape, permute, type Layout, type Tf } from './layout';
 
 /** A value computed by tfjs during a forward pass, with the layout it is stored in. */
 export interface TensorValue {
@@ -26,8 +26,24 @@ export interface ConstValue {
   persistent?: boolean;
 }
 
+/**
+ * A weight stored in the layout its kernel wants (e.g. a Conv weight as `[kh, kw, C/g, M]`, a
+ * Gemm `transB` weight as `[K, N]`), so tfjs reuses it as is — and the wasm backend keeps its
+ * packed form between calls while the weight is unchanged. `stored = transpose(logical, perm)`.
+ */
+export interface WeightValue {
+  kind: 'weight';
+  /** Initializer name. */
+  name: string;
+  stored: tfc.Tensor;
+  perm: readonly number[];
+  dataType: DataType;
+  /** The logical tensor, once some reader needed it (one transpose per forward pass). */
+  logical?: tfc.Tensor;
+}
+
 /** What flows along a graph edge while an executor runs. */
-export type RuntimeValue = TensorValue | ConstValue;
+export type RuntimeValue = TensorValue | ConstValue | WeightValue;
 
 /**
  * The tfjs dtype an ONNX element type computes in.
@@ -68,7 +84,9 @@ export function constValue(dataType: DataType, dims: readonly number[], values: 
  * shapeOf(v); // [8, 6, 28, 28]
  */
 export function shapeOf(v: RuntimeValue): number[] {
-  return v.kind === 'const' ? [...v.dims] : logicalShape(v.tensor.shape, v.layout);
+  if (v.kind === 'const') return [...v.dims];
+  if (v.kind === 'weight') return invertPerm(v.perm).map((p) => v.stored.shape[p]!);
+  return logicalShape(v.tensor.shape, v.layout);
 }
 
 /**
@@ -101,6 +119,7 @@ function clampInt32(v: number): number {
  */
 export function logicalTensor(tf: Tf, v: RuntimeValue): tfc.Tensor {
   if (v.kind === 'const') return materialize(tf, v);
+  if (v.kind === 'weight') return (v.logical ??= permute(tf, v.stored, invertPerm(v.perm)));
   if (v.layout === 'nchw') return v.tensor;
   return permute(tf, v.tensor, channelsFirstPerm(v.tensor.rank));
 }
@@ -112,7 +131,7 @@ export function logicalTensor(tf: Tf, v: RuntimeValue): tfc.Tensor {
  * channelsLastTensor(tf, v).shape; // [8, 28, 28, 6]
  */
 export function channelsLastTensor(tf: Tf, v: RuntimeValue): tfc.Tensor {
-  const t = v.kind === 'const' ? materialize(tf, v) : v.tensor;
+  const t = v.kind === 'tensor' ? v.tensor : logicalTensor(tf, v);
   if (t.rank < 3 || (v.kind === 'tensor' && v.layout === 'nhwc')) return t;
   return permute(tf, t, channelsLastPerm(t.rank));
 }
@@ -128,7 +147,17 @@ export function tensorIn(tf: Tf, v: RuntimeValue, layout: Layout): tfc.Tensor {
 }
 
 /**
- * The layout of a value (constants are logical).
+ * The tensor of a weight in the stored layout `perm` when it is stored that way, else undefined.
+ *
+ * @example
+ * storedAs(ctx.input(1), [2, 3, 1, 0]); // the conv filter as tfjs wants it, or undefined
+ */
+export function storedAs(v: RuntimeValue | undefined, perm: readonly number[]): tfc.Tensor | undefined {
+  return v?.kind === 'weight' && v.perm.length === perm.length && v.perm.every((p, i) => p === perm[i]) ? v.stored : undefined;
+}
+
+/**
+ * The layout of a value (constants and weights are logical).
  *
  * @example
  * layoutOf(v); // 'nhwc'

@@ -3,7 +3,7 @@ import { DataType, attrInt, attrInts, attrString } from '@metacompress/ir';
 import { dilateFilter } from '../../gradients/conv-gradients';
 import type { Tf } from '../layout';
 import type { OpContext, OpHandler } from '../op-context';
-import { tensorValue } from '../runtime-value';
+import { storedAs, tensorValue } from '../runtime-value';
 import { windowGeometry, type WindowGeometry } from './geometry';
 
 type Pad2 = [[number, number], [number, number], [number, number], [number, number]];
@@ -17,6 +17,17 @@ function explicitPad(g: WindowGeometry): 'valid' | Pad2 {
     [g.begin[1]!, g.end[1]!],
     [0, 0],
   ];
+}
+
+/**
+ * How tfjs wants an ONNX Conv weight `[M, C/g, k…]`: `[k…, C/g, M]` (the executor stores Conv
+ * weights this way).
+ *
+ * @example
+ * convKernelPerm(4); // [2, 3, 1, 0]
+ */
+export function convKernelPerm(rank: number): number[] {
+  return [...Array.from({ length: rank - 2 }, (_, i) => i + 2), 1, 0];
 }
 
 /** Lifts 1-D geometry to 2-D (a leading dim of size 1). */
@@ -42,10 +53,10 @@ function spatialRank(ctx: OpContext, rank: number): 1 | 2 {
  * kernel, others are split and concatenated), dilations together with strides (the filter is
  * dilated with zeros), explicit pads.
  */
-function conv2dNhwc(tf: Tf, x: tfc.Tensor4D, w: tfc.Tensor4D, g: WindowGeometry, group: number): tfc.Tensor4D {
-  // w is the ONNX weight [M, C/group, kh, kw].
-  const [m, cPerGroup] = w.shape;
-  let filter = tf.transpose(w, [2, 3, 1, 0]) as tfc.Tensor4D; // [kh, kw, C/group, M]
+function conv2dNhwc(tf: Tf, x: tfc.Tensor4D, kernel: tfc.Tensor4D, g: WindowGeometry, group: number): tfc.Tensor4D {
+  // kernel is the ONNX weight [M, C/group, kh, kw] as tfjs wants it: [kh, kw, C/group, M].
+  const [, , cPerGroup, m] = kernel.shape;
+  let filter = kernel;
   let dilations = g.dilations as [number, number];
   const strides = g.strides as [number, number];
   if (dilations.some((d) => d > 1) && strides.some((s) => s > 1)) {
@@ -71,24 +82,25 @@ function conv2dNhwc(tf: Tf, x: tfc.Tensor4D, w: tfc.Tensor4D, g: WindowGeometry,
 export const conv: OpHandler = (ctx) => {
   const tf = ctx.tf;
   const xShape = ctx.shape(0);
-  const w = ctx.logical(1);
+  const wShape = ctx.shape(1);
   const dims = spatialRank(ctx, xShape.length);
-  if (w.rank !== xShape.length) ctx.invalid(`weight has rank ${w.rank}, input has rank ${xShape.length}`, 'inputs[1]');
+  if (wShape.length !== xShape.length) ctx.invalid(`weight has rank ${wShape.length}, input has rank ${xShape.length}`, 'inputs[1]');
   const group = attrInt(ctx.node, 'group', 1);
   const c = xShape[1]!;
-  if (c !== w.shape[1]! * group) ctx.invalid(`input has ${c} channels but weight expects ${w.shape[1]! * group} (group ${group})`, 'inputs[1]');
+  if (c !== wShape[1]! * group) ctx.invalid(`input has ${c} channels but weight expects ${wShape[1]! * group} (group ${group})`, 'inputs[1]');
   const kernelAttr = attrInts(ctx.node, 'kernel_shape');
-  const kernel = w.shape.slice(2);
+  const kernel = wShape.slice(2);
   if (kernelAttr && kernelAttr.join() !== kernel.join()) ctx.invalid(`kernel_shape [${kernelAttr.join(', ')}] disagrees with the weight`, 'attribute.kernel_shape');
   let geometry = windowGeometry(ctx, xShape.slice(2), kernel);
   let x = ctx.channelsLast(0) as tfc.Tensor4D;
-  let w4 = w as tfc.Tensor4D;
+  const perm = convKernelPerm(wShape.length);
+  let filter = storedAs(ctx.input(1), perm) ?? tf.transpose(ctx.logical(1), perm);
   if (dims === 1) {
     geometry = lift(geometry);
     x = tf.expandDims(x, 1) as tfc.Tensor4D;
-    w4 = tf.expandDims(w, 2) as tfc.Tensor4D;
+    filter = tf.expandDims(filter, 0);
   }
-  let y: tfc.Tensor = conv2dNhwc(tf, x, w4, geometry, group);
+  let y: tfc.Tensor = conv2dNhwc(tf, x, filter as tfc.Tensor4D, geometry, group);
   if (ctx.has(2)) y = tf.add(y, ctx.tensor(2));
   if (dims === 1) y = tf.squeeze(y, [1]);
   return tensorValue(y, 'nhwc', DataType.FLOAT);
@@ -137,7 +149,7 @@ export const convTranspose: OpHandler = (ctx) => {
   const c = xShape[1]!;
   if (w.shape[0] !== c) ctx.invalid(`input has ${c} channels but the weight has ${w.shape[0]}`, 'inputs[1]');
   const kernel = w.shape.slice(2);
-  const base = windowGeometry({ ...ctx, node: { ...ctx.node, attributes: { ...ctx.node.attributes, auto_pad: { type: 'string', value: 'NOTSET' } } } }, xShape.slice(2), kernel);
+  const base = windowGeometry(ctx, xShape.slice(2), kernel, { explicitPadsOnly: true });
   const outputPadding = [...attrInts(ctx.node, 'output_padding', new Array<number>(kernel.length).fill(0))];
   const crops = transposeCrops(ctx, xShape.slice(2), base, outputPadding);
   let geometry: WindowGeometry = base;

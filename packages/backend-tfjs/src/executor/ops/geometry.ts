@@ -14,17 +14,18 @@ export interface WindowGeometry {
 /**
  * Reads kernel, strides, dilations and pads of a Conv/ConvTranspose/pool node, resolving
  * `auto_pad` (SAME_UPPER puts the odd padding at the end, SAME_LOWER at the start) for
- * convolutions and pools. `ConvTranspose` pads are resolved by the caller.
+ * convolutions and pools. `ConvTranspose` reads explicit pads only (`explicitPadsOnly`) and
+ * resolves `auto_pad` itself.
  *
  * @example
  * windowGeometry(ctx, [28, 28], [5, 5]); // { kernel: [5, 5], strides: [1, 1], begin: [2, 2], end: [2, 2], … }
  */
-export function windowGeometry(ctx: OpContext, spatial: readonly number[], kernel: readonly number[]): WindowGeometry {
+export function windowGeometry(ctx: OpContext, spatial: readonly number[], kernel: readonly number[], options: { explicitPadsOnly?: boolean } = {}): WindowGeometry {
   const k = kernel.length;
   const strides = [...attrInts(ctx.node, 'strides', new Array<number>(k).fill(1))];
   const dilations = [...attrInts(ctx.node, 'dilations', new Array<number>(k).fill(1))];
   if (strides.length !== k || dilations.length !== k) ctx.invalid(`strides/dilations must have ${k} values`, 'attribute.strides');
-  const autoPad = attrString(ctx.node, 'auto_pad', 'NOTSET');
+  const autoPad = options.explicitPadsOnly ? 'NOTSET' : attrString(ctx.node, 'auto_pad', 'NOTSET');
   let begin = new Array<number>(k).fill(0);
   let end = new Array<number>(k).fill(0);
   if (autoPad === 'NOTSET') {

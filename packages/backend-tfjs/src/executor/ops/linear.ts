@@ -1,22 +1,26 @@
 import type * as tfc from '@tensorflow/tfjs-core';
 import { attrFloat, attrInt } from '@metacompress/ir';
 import type { OpHandler } from '../op-context';
-import { tensorValue } from '../runtime-value';
+import { storedAs, tensorValue } from '../runtime-value';
 
 /** ONNX Gemm: `alpha·A′·B′ + beta·C` with optional transposes and a broadcast C. */
 export const gemm: OpHandler = (ctx) => {
   const tf = ctx.tf;
   const a = ctx.logical(0);
-  const b = ctx.logical(1);
-  if (a.rank !== 2 || b.rank !== 2) ctx.invalid(`A and B must be matrices, got ranks ${a.rank} and ${b.rank}`, 'inputs[0]');
+  const bShape = ctx.shape(1);
+  if (a.rank !== 2 || bShape.length !== 2) ctx.invalid(`A and B must be matrices, got ranks ${a.rank} and ${bShape.length}`, 'inputs[0]');
   const transA = attrInt(ctx.node, 'transA', 0) !== 0;
   const transB = attrInt(ctx.node, 'transB', 0) !== 0;
   const k = transA ? a.shape[0] : a.shape[1];
-  const kb = transB ? b.shape[1] : b.shape[0];
+  const kb = transB ? bShape[1] : bShape[0];
   if (k !== kb) ctx.invalid(`A has ${k} columns but B has ${kb} rows`, 'inputs[1]');
   const alpha = attrFloat(ctx.node, 'alpha', 1);
   const beta = attrFloat(ctx.node, 'beta', 1);
-  let y: tfc.Tensor = tf.matMul(a as tfc.Tensor2D, b as tfc.Tensor2D, transA, transB);
+  // tfjs's wasm matMul with transposeB is markedly slower (forward and backward) than a plain
+  // one, so transposes are explicit; a transB weight is stored transposed by the executor.
+  const lhs = transA ? tf.transpose(a) : a;
+  const rhs = transB ? (storedAs(ctx.input(1), [1, 0]) ?? tf.transpose(ctx.logical(1))) : ctx.logical(1);
+  let y: tfc.Tensor = tf.matMul(lhs as tfc.Tensor2D, rhs as tfc.Tensor2D);
   if (alpha !== 1) y = tf.mul(y, alpha);
   if (ctx.has(2) && beta !== 0) {
     const c = ctx.logical(2);

@@ -42,7 +42,7 @@ export const dropout: OpHandler = (ctx) => {
   if (ctx.node.outputs[1]) ctx.unsupported('the mask output of Dropout is not supported', 'outputs[1]');
   const v = ctx.input(0);
   const ratio = ctx.opset >= 12 ? (ctx.has(1) ? ctx.numbers(1)![0]! : 0.5) : attrFloat(ctx.node, 'ratio', 0.5);
-  if (!ctx.settings.training || !ctx.settings.dropout || ratio <= 0 || v.kind === 'const') return v;
+  if (!ctx.settings.training || !ctx.settings.dropout || ratio <= 0 || v.kind !== 'tensor') return v;
   return tensorValue(ctx.tf.dropout(v.tensor, ratio, undefined, ctx.state.nextSeed()), v.layout, v.dataType);
 };
 
@@ -347,8 +347,9 @@ export const cast: OpHandler = (ctx) => {
     const values = Array.from(v.values, (x) => (dtype === 'int32' ? Math.trunc(x) : dtype === 'bool' ? Number(x !== 0) : to === DataType.FLOAT16 || isFloatType(to) ? Math.fround(x) : x));
     return constValue(to, v.dims, values);
   }
-  if (v.tensor.dtype === dtype) return tensorValue(v.tensor, v.layout, to);
-  return tensorValue(ctx.tf.cast(v.tensor, dtype), v.layout, to);
+  const t = v.kind === 'tensor' ? v.tensor : logicalTensor(ctx.tf, v);
+  const layout = layoutOf(v);
+  return tensorValue(t.dtype === dtype ? t : ctx.tf.cast(t, dtype), layout, to);
 };
 
 /** ONNX Expand (bidirectional broadcast to a shape). */
