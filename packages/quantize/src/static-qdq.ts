@@ -130,7 +130,11 @@ export function planActivations(graph: Graph, staticNodes: ReadonlySet<Node>, co
     return y;
   };
 
-  for (const n of staticNodes) add(n.inputs[0]);
+  // Inputs of static nodes are quantized wherever they come from; pass-through outputs share the
+  // parameters of their input, so the graph is walked in order and required tensors come last.
+  const required = new Set<string>();
+  for (const n of staticNodes) if (n.inputs[0]) required.add(n.inputs[0]);
+  for (const i of graph.inputs) if (required.has(i.name)) add(i.name);
   for (const n of graph.nodes) {
     const y = n.outputs[0];
     if (!y) continue;
@@ -142,6 +146,7 @@ export function planActivations(graph: Graph, staticNodes: ReadonlySet<Node>, co
       const acts = n.inputs.filter((i) => i && !constants.has(i));
       if (acts.length > 0 && acts.every((i) => inPlan.has(i))) add(quantizedOutput(y));
     }
+    for (const o of n.outputs) if (o && required.has(o)) add(o);
   }
   const observe = tensors.filter((t) => !sharedWith.has(t));
   return { tensors, sharedWith, observe, bounds };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { deepFreeze } from '@metacompress/core';
 import { encodeOnnx, float16BitsToFloat32, float32ToFloat16Bits, toFloat32, type Graph } from '@metacompress/ir';
 import { quantizeWeightsOnly } from './weight-only';
-import { dequantizeWeight, quantizeWeight, type WeightScheme } from './weight-quantizers';
+import { dequantizeWeight, quantizeWeight } from './weight-quantizers';
 import { mlpGraph, onnxCheck, randomValues, thrownBy, webBackend } from './test-helpers';
 
 const inDim = 20; // 300 weights: the 2- and 1-bit planes need padding, which the decoder slices off
@@ -11,7 +11,7 @@ const x = { dims: [3, inDim], data: randomValues(3 * inDim, 9) };
 const fc1 = toFloat32(graph.initializers.find((t) => t.name === 'fc1.weight')!);
 
 describe('quantizeWeightsOnly (run in onnxruntime-web)', () => {
-  for (const scheme of ['int8', 'uint8', 'int4', 'uint4', 'ternary', 'binary'] as WeightScheme[]) {
+  for (const scheme of ['int8', 'uint8', 'int4', 'uint4', 'ternary', 'binary'] as const) {
     it(`${scheme}: the decoded weight equals the quantizer's reconstruction`, async () => {
       const web = await webBackend();
       const { graph: q, records } = quantizeWeightsOnly(graph, [{ weight: 'fc1.weight', scheme, axis: 0 }]);
