@@ -48,29 +48,31 @@ export function quantizeDynamic(graph: Graph, nodes: readonly Node[], options: D
     }
     const q = quantizeWeight(kn, [k, n], { scheme: weightType, axis: 1, symmetric: weightType === 'int8', name: w.name });
     const qType = weightType === 'int8' ? DataType.INT8 : DataType.UINT8;
-    const wq = createTensor(names.take(`${w.name}_quantized`), qType, [k, n], Array.from(q.codes));
-    const wz = createTensor(names.take(`${w.name}_zero_point`), qType, [n], Array.from(q.zeroPoint));
-    const ws = createTensor(names.take(`${w.name}_scale`), DataType.FLOAT, [n], q.scale);
+    const sw = names.stem(w.name, 'w');
+    const wq = createTensor(names.take(`${sw}_q`), qType, [k, n], Array.from(q.codes));
+    const wz = createTensor(names.take(`${sw}_z`), qType, [n], Array.from(q.zeroPoint));
+    const ws = createTensor(names.take(`${sw}_s`), DataType.FLOAT, [n], q.scale);
     newInits.push(wq, wz, ws);
     const x = node.inputs[0];
-    const base = node.name || node.outputs[0];
-    const xq = names.take(`${x}_quantized`);
-    const xs = names.take(`${x}_scale`);
-    const xz = names.take(`${x}_zero_point`);
-    const acc = names.take(`${base}_MatMulInteger_output`);
-    const accF = names.take(`${base}_cast_output`);
-    const scale = names.take(`${base}_scale_product`);
+    const base = names.stem(node.name || node.outputs[0], 'mm');
+    const sx = names.stem(x, 'act');
+    const xq = names.take(`${sx}_q`);
+    const xs = names.take(`${sx}_s`);
+    const xz = names.take(`${sx}_z`);
+    const acc = names.take(`${base}_acc`);
+    const accF = names.take(`${base}_accf`);
+    const scale = names.take(`${base}_s`);
     const y = node.outputs[0];
     const bias = node.inputs[2];
-    const scaled = bias ? names.take(`${base}_scaled_output`) : y;
+    const scaled = bias ? names.take(`${base}_y`) : y;
     const out: Node[] = [
-      op('DynamicQuantizeLinear', names.take(`${base}_DynamicQuantizeLinear`), [x], [xq, xs, xz]),
-      op('MatMulInteger', names.take(`${base}_MatMulInteger`), [xq, wq.name, xz, wz.name], [acc]),
-      op('Cast', names.take(`${base}_Cast`), [acc], [accF], { to: int(DataType.FLOAT) }),
-      op('Mul', names.take(`${base}_scale_Mul`), [xs, ws.name], [scale]),
-      op('Mul', names.take(`${base}_output_Mul`), [accF, scale], [scaled]),
+      op('DynamicQuantizeLinear', names.take(`${base}_DQL`), [x], [xq, xs, xz]),
+      op('MatMulInteger', names.take(`${base}_MMI`), [xq, wq.name, xz, wz.name], [acc]),
+      op('Cast', names.take(`${base}_cast`), [acc], [accF], { to: int(DataType.FLOAT) }),
+      op('Mul', names.take(`${base}_smul`), [xs, ws.name], [scale]),
+      op('Mul', names.take(`${base}_mul`), [accF, scale], [scaled]),
     ];
-    if (bias) out.push(op('Add', names.take(`${base}_bias_Add`), [scaled, bias], [y]));
+    if (bias) out.push(op('Add', names.take(`${base}_add`), [scaled, bias], [y]));
     replacement.set(node, out);
   }
   const nodesOut = graph.nodes.flatMap((n) => replacement.get(n) ?? [n]);

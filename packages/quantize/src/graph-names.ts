@@ -20,6 +20,22 @@ export class Names {
     }
   }
 
+  private stems = 0;
+
+  /**
+   * A short stem for names derived from `name` (`name_s`, `name_q`, …): the name itself when it
+   * has at most 24 characters, else `prefix` and a counter (exporters' value names such as
+   * `/layers/layers.2/downsample/downsample.0/Conv_output_0` would otherwise be repeated in every
+   * derived name and weigh on the file size).
+   */
+  stem(name: string, prefix: string): string {
+    if (name.length <= 24) return name;
+    let s: string;
+    do s = `${prefix}${this.stems++}`;
+    while (this.used.has(s));
+    return s;
+  }
+
   /** `base` when free, else `base_2`, `base_3`, …; the name is then taken. */
   take(base: string): string {
     let name = base;

@@ -84,7 +84,7 @@ describe('buildStaticQdq', () => {
     expect(q.nodes.filter((n) => n.opType === 'QuantizeLinear').length).toBe(plan.tensors.length);
     // Float weights are gone; int8 weights and int32 biases replace them.
     expect(q.initializers.some((t) => t.name === 'conv1.weight')).toBe(false);
-    expect(q.initializers.filter((t) => t.dataType === 3 && t.name.endsWith('weight_quantized')).length).toBe(5);
+    expect(q.initializers.filter((t) => t.dataType === 3 && t.name.endsWith('weight_q')).length).toBe(5);
     expect(q.initializers.filter((t) => t.dataType === 6).length).toBe(5);
     const batch = [...mnist.batches(200, { limit: 200 })][0];
     const [f, i8] = [await web.run(lenet, { input: batch.inputs }), await web.run(q, { input: batch.inputs })];

@@ -216,13 +216,14 @@ export function buildStaticQdq(graph: Graph, input: StaticQdqInput): Graph {
     }
     const qType = QTYPE[p.dataType];
     if (qType === undefined) throw new MetacompressError(ErrorCodes.UNSUPPORTED_BITS, `activations are quantized to int8 or uint8, not ${p.dataType}`, { field: t });
-    const scale = createTensor(names.take(`${t}_scale`), DataType.FLOAT, [], p.scale);
-    const zp = createTensor(names.take(`${t}_zero_point`), qType, [], [p.zeroPoint[0]]);
+    const st = names.stem(t, 'act');
+    const scale = createTensor(names.take(`${st}_s`), DataType.FLOAT, [], p.scale);
+    const zp = createTensor(names.take(`${st}_z`), qType, [], [p.zeroPoint[0]]);
     newInits.push(scale, zp);
-    const quantized = names.take(`${t}_quantized`);
-    const dequantized = names.take(`${t}_dequantized`);
-    const q = op('QuantizeLinear', names.take(`${t}_QuantizeLinear`), [t, scale.name, zp.name], [quantized]);
-    const dq = op('DequantizeLinear', names.take(`${t}_DequantizeLinear`), [quantized, scale.name, zp.name], [dequantized]);
+    const quantized = names.take(`${st}_q`);
+    const dequantized = names.take(`${st}_dq`);
+    const q = op('QuantizeLinear', names.take(`${st}_Q`), [t, scale.name, zp.name], [quantized]);
+    const dq = op('DequantizeLinear', names.take(`${st}_DQ`), [quantized, scale.name, zp.name], [dequantized]);
     qdqNodes.add(q);
     qdqNodes.add(dq);
     after.set(t, [q, dq]);
@@ -241,12 +242,13 @@ export function buildStaticQdq(graph: Graph, input: StaticQdqInput): Graph {
     const perChannel = w.scale.length > 1;
     const axisAttrs: Record<string, Attribute> = perChannel ? { axis: int(w.axis) } : {};
     const pdims = perChannel ? [w.scale.length] : [];
-    const wq = createTensor(names.take(`${wName}_quantized`), DataType.INT8, w.dims, Array.from(w.codes));
-    const ws = createTensor(names.take(`${wName}_scale`), DataType.FLOAT, pdims, w.scale);
-    const wz = createTensor(names.take(`${wName}_zero_point`), DataType.INT8, pdims, Array.from(w.zeroPoint));
+    const sw = names.stem(wName, 'w');
+    const wq = createTensor(names.take(`${sw}_q`), DataType.INT8, w.dims, Array.from(w.codes));
+    const ws = createTensor(names.take(`${sw}_s`), DataType.FLOAT, pdims, w.scale);
+    const wz = createTensor(names.take(`${sw}_z`), DataType.INT8, pdims, Array.from(w.zeroPoint));
     newInits.push(wq, ws, wz);
-    const wOut = names.take(`${wName}_dequantized`);
-    front.push(op('DequantizeLinear', names.take(`${wName}_DequantizeLinear`), [wq.name, ws.name, wz.name], [wOut], axisAttrs));
+    const wOut = names.take(`${sw}_dq`);
+    front.push(op('DequantizeLinear', names.take(`${sw}_DQ`), [wq.name, ws.name, wz.name], [wOut], axisAttrs));
     const inputs = [...node.inputs];
     inputs[1] = wOut;
     const bName = node.inputs[2];
@@ -260,12 +262,13 @@ export function buildStaticQdq(graph: Graph, input: StaticQdqInput): Graph {
         const v = Math.round(b[i] / bScale[perChannel ? i : 0]);
         bq[i] = Math.max(-2147483648, Math.min(2147483647, v));
       }
-      const bqT = createTensor(names.take(`${bName}_quantized`), DataType.INT32, bias.dims, bq);
-      const bsT = createTensor(names.take(`${bName}_scale`), DataType.FLOAT, perChannel ? [bScale.length] : [], bScale);
+      const sb = names.stem(bName, 'b');
+      const bqT = createTensor(names.take(`${sb}_q`), DataType.INT32, bias.dims, bq);
+      const bsT = createTensor(names.take(`${sb}_s`), DataType.FLOAT, perChannel ? [bScale.length] : [], bScale);
       // The zero point of an int32 bias is 0, DequantizeLinear's default: no tensor needed.
       newInits.push(bqT, bsT);
-      const bOut = names.take(`${bName}_dequantized`);
-      front.push(op('DequantizeLinear', names.take(`${bName}_DequantizeLinear`), [bqT.name, bsT.name], [bOut], perChannel ? { axis: int(0) } : {}));
+      const bOut = names.take(`${sb}_dq`);
+      front.push(op('DequantizeLinear', names.take(`${sb}_DQ`), [bqT.name, bsT.name], [bOut], perChannel ? { axis: int(0) } : {}));
       inputs[2] = bOut;
     }
     replaced.set(node, { ...node, inputs });

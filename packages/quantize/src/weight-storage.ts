@@ -47,6 +47,7 @@ function paramLayout(q: QuantizedWeight): { decodeDims: number[]; paramDims: num
  */
 export function encodeQuantizedWeight(name: string, q: QuantizedWeight, names: Names): EncodedWeight {
   const { decodeDims, paramDims } = paramLayout(q);
+  const st = names.stem(name, 'w');
   const inits: Tensor[] = [];
   const nodes: Node[] = [];
   let codesValue: string;
@@ -54,7 +55,7 @@ export function encodeQuantizedWeight(name: string, q: QuantizedWeight, names: N
   const [cmin] = q.codeRange;
   const signed8 = q.bits === 8 && cmin < 0;
   if (q.bits === 8) {
-    const t = createTensor(names.take(`${name}_quantized`), signed8 ? DataType.INT8 : DataType.UINT8, decodeDims, Array.from(q.codes));
+    const t = createTensor(names.take(`${st}_q`), signed8 ? DataType.INT8 : DataType.UINT8, decodeDims, Array.from(q.codes));
     inits.push(t);
     codesValue = t.name;
     format = signed8 ? 'int8' : 'uint8';
@@ -66,57 +67,57 @@ export function encodeQuantizedWeight(name: string, q: QuantizedWeight, names: N
     for (let i = 0; i < q.codes.length; i++) unsigned[i] = q.codes[i] - cmin;
     const packed = packCodes(unsigned, bits);
     const m = packed.length;
-    const packedT = createTensor(names.take(`${name}_packed`), DataType.UINT8, [1, m], packed);
-    const shifts = createTensor(names.take(`${name}_shifts`), DataType.UINT8, [perByte, 1], Array.from({ length: perByte }, (_, k) => k * bits));
-    const modulus = createTensor(names.take(`${name}_modulus`), DataType.UINT8, [], [2 ** bits]);
-    const flat = createTensor(names.take(`${name}_flat_shape`), DataType.INT64, [1], [perByte * m]);
+    const packedT = createTensor(names.take(`${st}_p`), DataType.UINT8, [1, m], packed);
+    const shifts = createTensor(names.take(`${st}_sh`), DataType.UINT8, [perByte, 1], Array.from({ length: perByte }, (_, k) => k * bits));
+    const modulus = createTensor(names.take(`${st}_m`), DataType.UINT8, [], [2 ** bits]);
+    const flat = createTensor(names.take(`${st}_fs`), DataType.INT64, [1], [perByte * m]);
     inits.push(packedT, shifts, modulus, flat);
-    const shifted = names.take(`${name}_shifted`);
-    const masked = names.take(`${name}_codes_planes`);
-    const flatOut = names.take(`${name}_codes_flat`);
+    const shifted = names.take(`${st}_bs`);
+    const masked = names.take(`${st}_cp`);
+    const flatOut = names.take(`${st}_cf`);
     nodes.push(
-      op('BitShift', names.take(`${name}_BitShift`), [packedT.name, shifts.name], [shifted], { direction: str('RIGHT') }),
-      op('Mod', names.take(`${name}_Mod`), [shifted, modulus.name], [masked]),
-      op('Reshape', names.take(`${name}_Reshape_flat`), [masked, flat.name], [flatOut]),
+      op('BitShift', names.take(`${st}_shift`), [packedT.name, shifts.name], [shifted], { direction: str('RIGHT') }),
+      op('Mod', names.take(`${st}_mod`), [shifted, modulus.name], [masked]),
+      op('Reshape', names.take(`${st}_flat`), [masked, flat.name], [flatOut]),
     );
     let codes = flatOut;
     const count = q.codes.length;
     if (perByte * m !== count) {
-      const starts = createTensor(names.take(`${name}_slice_starts`), DataType.INT64, [1], [0]);
-      const ends = createTensor(names.take(`${name}_slice_ends`), DataType.INT64, [1], [count]);
+      const starts = createTensor(names.take(`${st}_s0`), DataType.INT64, [1], [0]);
+      const ends = createTensor(names.take(`${st}_s1`), DataType.INT64, [1], [count]);
       inits.push(starts, ends);
-      const sliced = names.take(`${name}_codes_sliced`);
-      nodes.push(op('Slice', names.take(`${name}_Slice`), [codes, starts.name, ends.name], [sliced]));
+      const sliced = names.take(`${st}_cs`);
+      nodes.push(op('Slice', names.take(`${st}_slice`), [codes, starts.name, ends.name], [sliced]));
       codes = sliced;
     }
-    const shape = createTensor(names.take(`${name}_codes_shape`), DataType.INT64, [decodeDims.length], decodeDims);
+    const shape = createTensor(names.take(`${st}_csh`), DataType.INT64, [decodeDims.length], decodeDims);
     inits.push(shape);
-    codesValue = names.take(`${name}_codes`);
-    nodes.push(op('Reshape', names.take(`${name}_Reshape_codes`), [codes, shape.name], [codesValue]));
+    codesValue = names.take(`${st}_c`);
+    nodes.push(op('Reshape', names.take(`${st}_reshape`), [codes, shape.name], [codesValue]));
     format = `packed${bits}`;
   }
-  const asFloat = names.take(`${name}_codes_float`);
-  nodes.push(op('Cast', names.take(`${name}_Cast`), [codesValue], [asFloat], { to: int(DataType.FLOAT) }));
+  const asFloat = names.take(`${st}_f`);
+  nodes.push(op('Cast', names.take(`${st}_cast`), [codesValue], [asFloat], { to: int(DataType.FLOAT) }));
   let centered = asFloat;
   const zp = q.zeroPoint.map((z) => z - (q.bits === 8 ? 0 : cmin));
   if (zp.some((z) => z !== 0)) {
-    const zpT = createTensor(names.take(`${name}_zero_point`), DataType.FLOAT, paramDims, zp);
+    const zpT = createTensor(names.take(`${st}_z`), DataType.FLOAT, paramDims, zp);
     inits.push(zpT);
-    centered = names.take(`${name}_centered`);
-    nodes.push(op('Sub', names.take(`${name}_Sub`), [asFloat, zpT.name], [centered]));
+    centered = names.take(`${st}_ctr`);
+    nodes.push(op('Sub', names.take(`${st}_sub`), [asFloat, zpT.name], [centered]));
   }
-  const scaleT = createTensor(names.take(`${name}_scale`), DataType.FLOAT, paramDims, q.scale);
+  const scaleT = createTensor(names.take(`${st}_s`), DataType.FLOAT, paramDims, q.scale);
   inits.push(scaleT);
   const sameShape = decodeDims.length === q.dims.length && decodeDims.every((d, i) => d === q.dims[i]);
   if (sameShape) {
-    nodes.push(op('Mul', names.take(`${name}_Mul`), [centered, scaleT.name], [name]));
+    nodes.push(op('Mul', names.take(`${st}_mul`), [centered, scaleT.name], [name]));
   } else {
-    const scaled = names.take(`${name}_scaled`);
-    const outShape = createTensor(names.take(`${name}_shape`), DataType.INT64, [q.dims.length], [...q.dims]);
+    const scaled = names.take(`${st}_sc`);
+    const outShape = createTensor(names.take(`${st}_shape`), DataType.INT64, [q.dims.length], [...q.dims]);
     inits.push(outShape);
     nodes.push(
-      op('Mul', names.take(`${name}_Mul`), [centered, scaleT.name], [scaled]),
-      op('Reshape', names.take(`${name}_Reshape`), [scaled, outShape.name], [name]),
+      op('Mul', names.take(`${st}_mul`), [centered, scaleT.name], [scaled]),
+      op('Reshape', names.take(`${st}_reshape2`), [scaled, outShape.name], [name]),
     );
   }
   return { initializers: inits, nodes, bytes: bytesOf(inits), format };
@@ -130,10 +131,11 @@ export function encodeQuantizedWeight(name: string, q: QuantizedWeight, names: N
  * encodeFp16Weight('fc1.weight', values, [120, 400], names).bytes; // 96000
  */
 export function encodeFp16Weight(name: string, values: ArrayLike<number>, dims: readonly number[], names: Names): EncodedWeight {
-  const half = createTensor(names.take(`${name}_fp16`), DataType.FLOAT16, dims, Array.from(values));
+  const st = names.stem(name, 'w');
+  const half = createTensor(names.take(`${st}_h`), DataType.FLOAT16, dims, Array.from(values));
   return {
     initializers: [half],
-    nodes: [op('Cast', names.take(`${name}_Cast`), [half.name], [name], { to: int(DataType.FLOAT) })],
+    nodes: [op('Cast', names.take(`${st}_cast`), [half.name], [name], { to: int(DataType.FLOAT) })],
     bytes: bytesOf([half]),
     format: 'fp16',
   };
