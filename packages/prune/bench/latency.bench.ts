@@ -35,7 +35,17 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { models: ['resnet', 'vgg_bn', 'mobilenetv2', 'lenet300'], ratio: 0.25, batch: 64, runs: 30, warmup: 5, roundTo: [4], threads: 1, criterion: 'l1', profile: false };
+  const args: Args = {
+    models: ['resnet', 'vgg_bn', 'mobilenetv2', 'lenet300'],
+    ratio: 0.25,
+    batch: 64,
+    runs: 30,
+    warmup: 5,
+    roundTo: [4],
+    threads: 1,
+    criterion: 'l1',
+    profile: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = (): string => {
@@ -68,7 +78,11 @@ type Kind = 'dense conv' | 'depthwise conv' | 'gemm/matmul' | 'other';
 interface NodeEvent {
   name: string;
   dur: number;
-  args: { op_name: string; input_type_shape?: { float?: number[] }[]; output_type_shape?: { float?: number[] }[] };
+  args: {
+    op_name: string;
+    input_type_shape?: { float?: number[] }[];
+    output_type_shape?: { float?: number[] }[];
+  };
 }
 
 /** Per kind of node: the fastest profiled time (summed over nodes, ms) and MACs. */
@@ -78,8 +92,15 @@ async function profileByKind(
   feeds: Record<string, { dims: number[]; data: Float32Array }>,
   runs: number,
 ): Promise<{ kinds: Map<Kind, { ms: number; macs: number }>; runMs: number }> {
-  const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'], enableProfiling: true, graphOptimizationLevel: 'all', logSeverityLevel: 3 });
-  const tensors = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ort.Tensor('float32', v.data, v.dims)]));
+  const session = await ort.InferenceSession.create(bytes, {
+    executionProviders: ['wasm'],
+    enableProfiling: true,
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
+  });
+  const tensors = Object.fromEntries(
+    Object.entries(feeds).map(([k, v]) => [k, new ort.Tensor('float32', v.data, v.dims)]),
+  );
   for (let i = 0; i < 2; i++) await session.run(tensors);
   // the wasm build prints its profile with fs.writeSync on stdout: capture it
   const writeSync = fs.writeSync;
@@ -104,7 +125,8 @@ async function profileByKind(
   const best = new Map<string, NodeEvent>();
   let runMs = Infinity;
   for (const line of captured.split('\n')) {
-    if (line.includes('"name" :"model_run"')) runMs = Math.min(runMs, (JSON.parse(line.replace(/,\s*$/, '')) as NodeEvent).dur / 1000);
+    if (line.includes('"name" :"model_run"'))
+      runMs = Math.min(runMs, (JSON.parse(line.replace(/,\s*$/, '')) as NodeEvent).dur / 1000);
     if (!line.includes('"cat" : "Node"') || !line.includes('_kernel_time')) continue;
     const e = JSON.parse(line.replace(/,\s*$/, '')) as NodeEvent;
     const prev = best.get(e.name);
@@ -138,16 +160,43 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const fixtures = resolve(import.meta.dirname, '../../../fixtures/models');
   const ort = await createOrtWebBackend({ numThreads: args.threads });
-  console.log(`engine: ${ort.engine}; batch ${args.batch}; ${args.warmup} warm-up runs, ${args.runs} interleaved timed pairs; target ${args.ratio} of the MACs`);
-  console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} cores\n`);
+  console.log(
+    `engine: ${ort.engine}; batch ${args.batch}; ${args.warmup} warm-up runs, ${args.runs} interleaved timed pairs; target ${args.ratio} of the MACs`,
+  );
+  console.log(
+    `load average at start: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} on ${cpus().length} cores\n`,
+  );
   const profiles: string[] = [];
-  const rows: string[][] = [['model', 'roundTo', 'MACs ratio', 'MACs ×', 'base ms', 'pruned ms', 'latency ×', 'pair-median ×', 'latency× / MACs×', 'goal ≥ 0.7']];
+  const rows: string[][] = [
+    [
+      'model',
+      'roundTo',
+      'MACs ratio',
+      'MACs ×',
+      'base ms',
+      'pruned ms',
+      'latency ×',
+      'pair-median ×',
+      'latency× / MACs×',
+      'goal ≥ 0.7',
+    ],
+  ];
   for (const name of args.models) {
     const graph = await loadOnnx(resolve(fixtures, `${name}.onnx`));
     const input = graph.inputs.find((i) => !graph.initializers.some((t) => t.name === i.name))!;
-    const shape = input.type?.kind === 'tensor' && input.type.shape ? input.type.shape.map((d, k) => (k === 0 ? args.batch : typeof d === 'number' ? d : 1)) : [args.batch, 1, 28, 28];
+    const shape =
+      input.type?.kind === 'tensor' && input.type.shape
+        ? input.type.shape.map((d, k) => (k === 0 ? args.batch : typeof d === 'number' ? d : 1))
+        : [args.batch, 1, 28, 28];
     const size = shape.reduce((a, b) => a * b, 1);
-    const feeds = { [input.name]: { dims: shape, data: Float32Array.from({ length: size }, (_, i) => ((i * 2654435761) % 1000) / 1000) } };
+    const feeds = {
+      [input.name]: {
+        dims: shape,
+        data: Float32Array.from({ length: size }, (_, i) => ((i * 2654435761) % 1000) / 1000),
+      },
+    };
     const base = encodeOnnx(graph);
     const baseCost = costOf(graph);
     for (const roundTo of args.roundTo) {
@@ -155,7 +204,11 @@ async function main(): Promise<void> {
       let macsRatio: number;
       try {
         const policy = uniformPolicy(graph, { metric: 'macs', ratio: args.ratio }, { roundTo });
-        const { graph: small } = await compress(graph, [channelPrune.with({ criterion: args.criterion, roundTo })], { policy });
+        const { graph: small } = await compress(
+          graph,
+          [channelPrune.with({ criterion: args.criterion, roundTo })],
+          { policy },
+        );
         pruned = encodeOnnx(small);
         macsRatio = costOf(small).macs / baseCost.macs;
       } catch (error) {
@@ -202,10 +255,13 @@ async function main(): Promise<void> {
         const runs = Math.max(5, Math.min(args.runs, 15));
         const { kinds: pb, runMs: rb } = await profileByKind(ort.ort, base, feeds, runs);
         const { kinds: pp, runMs: rp } = await profileByKind(ort.ort, pruned, feeds, runs);
-        const totalMs = (m: Map<Kind, { ms: number }>): number => [...m.values()].reduce((a, v) => a + v.ms, 0);
+        const totalMs = (m: Map<Kind, { ms: number }>): number =>
+          [...m.values()].reduce((a, v) => a + v.ms, 0);
         const totalMacs = [...pb.values()].reduce((a, v) => a + v.macs, 0);
         profiles.push(`${name} (roundTo ${roundTo}), fastest of ${runs} profiled runs per node:`);
-        profiles.push(`  ${'kind'.padEnd(15)} ${'base ms'.padStart(9)} ${'share'.padStart(6)} ${'MACs share'.padStart(10)} ${'pruned ms'.padStart(9)} ${'speedup'.padStart(8)} ${'MACs ×'.padStart(7)}`);
+        profiles.push(
+          `  ${'kind'.padEnd(15)} ${'base ms'.padStart(9)} ${'share'.padStart(6)} ${'MACs share'.padStart(10)} ${'pruned ms'.padStart(9)} ${'speedup'.padStart(8)} ${'MACs ×'.padStart(7)}`,
+        );
         for (const kind of ['dense conv', 'depthwise conv', 'gemm/matmul', 'other'] as Kind[]) {
           const b = pb.get(kind);
           const p = pp.get(kind);
@@ -214,15 +270,23 @@ async function main(): Promise<void> {
             `  ${kind.padEnd(15)} ${b.ms.toFixed(2).padStart(9)} ${((100 * b.ms) / totalMs(pb)).toFixed(0).padStart(5)}% ${((100 * b.macs) / totalMacs).toFixed(1).padStart(9)}% ${(p?.ms ?? 0).toFixed(2).padStart(9)} ${(b.ms / (p?.ms ?? NaN)).toFixed(2).padStart(8)} ${(b.macs / (p?.macs || NaN)).toFixed(2).padStart(7)}`,
           );
         }
-        profiles.push(`  ${'all nodes'.padEnd(15)} ${totalMs(pb).toFixed(2).padStart(9)} ${''.padStart(6)} ${''.padStart(10)} ${totalMs(pp).toFixed(2).padStart(9)} ${(totalMs(pb) / totalMs(pp)).toFixed(2).padStart(8)}`);
-        profiles.push(`  ${'whole run'.padEnd(15)} ${rb.toFixed(2).padStart(9)} ${''.padStart(6)} ${''.padStart(10)} ${rp.toFixed(2).padStart(9)} ${(rb / rp).toFixed(2).padStart(8)}   (fastest profiled model_run)`);
+        profiles.push(
+          `  ${'all nodes'.padEnd(15)} ${totalMs(pb).toFixed(2).padStart(9)} ${''.padStart(6)} ${''.padStart(10)} ${totalMs(pp).toFixed(2).padStart(9)} ${(totalMs(pb) / totalMs(pp)).toFixed(2).padStart(8)}`,
+        );
+        profiles.push(
+          `  ${'whole run'.padEnd(15)} ${rb.toFixed(2).padStart(9)} ${''.padStart(6)} ${''.padStart(10)} ${rp.toFixed(2).padStart(9)} ${(rb / rp).toFixed(2).padStart(8)}   (fastest profiled model_run)`,
+        );
       }
     }
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   for (const r of rows) console.log(r.map((cell, c) => (cell ?? '').padStart(widths[c])).join('  '));
   if (profiles.length) console.log(`\n${profiles.join('\n')}`);
-  console.log(`\nload average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `\nload average at end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
 }
 
 main().then(

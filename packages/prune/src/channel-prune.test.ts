@@ -6,10 +6,16 @@ import { channelPrune, keepTopChannels, planChannelPruning, pruneChannels } from
 import { defineCriterion } from './criterion';
 import { plantedCnn, residualCnn } from './test-graphs';
 
-const policyOf = (groups: Policy['groups']): Policy => ({ budget: { metric: 'macs', ratio: 0.5 }, groups, source: 'test' });
+const policyOf = (groups: Policy['groups']): Policy => ({
+  budget: { metric: 'macs', ratio: 0.5 },
+  groups,
+  source: 'test',
+});
 const dims = (g: Graph, name: string): readonly number[] => g.initializers.find((t) => t.name === name)!.dims;
 
-async function errorOf(work: () => Promise<unknown>): Promise<{ code: string; group?: unknown; field?: unknown }> {
+async function errorOf(
+  work: () => Promise<unknown>,
+): Promise<{ code: string; group?: unknown; field?: unknown }> {
   try {
     await work();
   } catch (e) {
@@ -29,11 +35,19 @@ describe('keepTopChannels', () => {
 describe('pruneChannels', () => {
   it('removes the planted channel physically from every coupled tensor, and outputs do not change', async () => {
     const graph = plantedCnn(5, 0); // channel 5 of block.a contributes exactly nothing
-    const { graph: small, report } = await pruneChannels(graph, policyOf([{ group: 'block.a', keep: 11 / 12 }]), { criterion: 'l1' });
+    const { graph: small, report } = await pruneChannels(
+      graph,
+      policyOf([{ group: 'block.a', keep: 11 / 12 }]),
+      { criterion: 'l1' },
+    );
     expect(dims(small, 'block.a.weight')).toEqual([11, 8, 3, 3]);
     expect(dims(small, 'block.a_bn.scale')).toEqual([11]);
     expect(dims(small, 'block.b.weight')).toEqual([8, 11, 3, 3]);
-    expect(report.groups.find((g) => g.group === 'block.a')).toEqual({ group: 'block.a', channels: 12, kept: 11 });
+    expect(report.groups.find((g) => g.group === 'block.a')).toEqual({
+      group: 'block.a',
+      channels: 12,
+      kept: 11,
+    });
     expect(report.after.params).toBe(costOf(small).params);
     expect(report.after.macs).toBeLessThan(report.before.macs);
 
@@ -55,9 +69,21 @@ describe('pruneChannels', () => {
 
   it('rounds to multiples of roundTo and respects the minimum', () => {
     const graph = residualCnn();
-    expect(planChannelPruning(graph, policyOf([{ group: 'block.a', keep: 0.3 }]), { roundTo: 4 }).counts.get('block.a')).toBe(4);
-    expect(planChannelPruning(graph, policyOf([{ group: 'block.a', keep: 0.1 }]), { minChannels: 6 }).counts.get('block.a')).toBe(6);
-    expect(planChannelPruning(graph, policyOf([{ group: 'block.a', keep: 0.95 }]), { roundTo: 8 }).counts.has('block.a')).toBe(false);
+    expect(
+      planChannelPruning(graph, policyOf([{ group: 'block.a', keep: 0.3 }]), { roundTo: 4 }).counts.get(
+        'block.a',
+      ),
+    ).toBe(4);
+    expect(
+      planChannelPruning(graph, policyOf([{ group: 'block.a', keep: 0.1 }]), { minChannels: 6 }).counts.get(
+        'block.a',
+      ),
+    ).toBe(6);
+    expect(
+      planChannelPruning(graph, policyOf([{ group: 'block.a', keep: 0.95 }]), { roundTo: 8 }).counts.has(
+        'block.a',
+      ),
+    ).toBe(false);
   });
 
   it('accepts a criterion object and passes it the context', async () => {
@@ -69,7 +95,10 @@ describe('pruneChannels', () => {
         return new Map(groups.map((g) => [g.id, Float64Array.from({ length: g.channels }, (_, j) => -j)]));
       },
     });
-    const { graph: small } = await pruneChannels(residualCnn(), policyOf([{ group: 'block.a', keep: 0.5 }]), { criterion: lastFirst, context: { rng: createRng(1) } });
+    const { graph: small } = await pruneChannels(residualCnn(), policyOf([{ group: 'block.a', keep: 0.5 }]), {
+      criterion: lastFirst,
+      context: { rng: createRng(1) },
+    });
     expect(seen).toEqual(['number']);
     // the criterion kept channels 0..5: the kept filters are the first six
     const original = residualCnn().initializers.find((t) => t.name === 'block.a.bias')!;
@@ -79,14 +108,27 @@ describe('pruneChannels', () => {
 
   it('names the group in typed errors for bad policies', async () => {
     const graph = residualCnn();
-    expect(await errorOf(() => pruneChannels(graph, policyOf([{ group: 'conv9', keep: 0.5 }])))).toMatchObject({ code: 'MC_UNKNOWN_GROUP', group: 'conv9' });
+    expect(
+      await errorOf(() => pruneChannels(graph, policyOf([{ group: 'conv9', keep: 0.5 }]))),
+    ).toMatchObject({ code: 'MC_UNKNOWN_GROUP', group: 'conv9' });
     for (const keep of [0, -0.5, 1.5, Number.NaN]) {
-      expect(await errorOf(() => pruneChannels(graph, policyOf([{ group: 'block.a', keep }])))).toMatchObject({ code: 'MC_POLICY_INVALID', group: 'block.a' });
+      expect(await errorOf(() => pruneChannels(graph, policyOf([{ group: 'block.a', keep }])))).toMatchObject(
+        { code: 'MC_POLICY_INVALID', group: 'block.a' },
+      );
     }
-    expect(await errorOf(() => pruneChannels(graph, policyOf([{ group: 'fc', keep: 0.5 }])))).toMatchObject({ code: 'MC_GROUP_UNPRUNABLE', group: 'fc' });
-    const protectedGroup = await errorOf(() => pruneChannels(graph, policyOf([{ group: 'stem', keep: 0.5 }]), { selector: { exclude: { names: ['block.b'] } } }));
+    expect(await errorOf(() => pruneChannels(graph, policyOf([{ group: 'fc', keep: 0.5 }])))).toMatchObject({
+      code: 'MC_GROUP_UNPRUNABLE',
+      group: 'fc',
+    });
+    const protectedGroup = await errorOf(() =>
+      pruneChannels(graph, policyOf([{ group: 'stem', keep: 0.5 }]), {
+        selector: { exclude: { names: ['block.b'] } },
+      }),
+    );
     expect(protectedGroup).toMatchObject({ code: 'MC_GROUP_UNPRUNABLE', group: 'stem' });
-    expect(await errorOf(() => pruneChannels(graph, policyOf([]), { criterion: 'nope' }))).toMatchObject({ code: 'MC_INVALID_ARGUMENT' });
+    expect(await errorOf(() => pruneChannels(graph, policyOf([]), { criterion: 'nope' }))).toMatchObject({
+      code: 'MC_INVALID_ARGUMENT',
+    });
   });
 });
 
@@ -94,31 +136,46 @@ describe('channelPrune operator', () => {
   it('is pure: runs on frozen graphs through compress() and leaves the input as it was', async () => {
     const graph = residualCnn();
     const snapshot = JSON.stringify(graph, (_k, v) => (v instanceof Uint8Array ? [...v] : v));
-    const { graph: small, steps } = await compress(graph, [channelPrune.with({ criterion: 'l2', roundTo: 2 })], {
-      policy: policyOf([
-        { group: 'stem', keep: 0.5 },
-        { group: 'block.a', keep: 0.5 },
-      ]),
-    });
+    const { graph: small, steps } = await compress(
+      graph,
+      [channelPrune.with({ criterion: 'l2', roundTo: 2 })],
+      {
+        policy: policyOf([
+          { group: 'stem', keep: 0.5 },
+          { group: 'block.a', keep: 0.5 },
+        ]),
+      },
+    );
     expect(JSON.stringify(graph, (_k, v) => (v instanceof Uint8Array ? [...v] : v))).toBe(snapshot);
     expect(Object.isFrozen(small)).toBe(true);
     expect(dims(small, 'block.a.weight')).toEqual([6, 4, 3, 3]);
-    expect(steps[0].report).toMatchObject({ criterion: 'l2', groups: expect.arrayContaining([{ group: 'stem', channels: 8, kept: 4 }]) });
+    expect(steps[0].report).toMatchObject({
+      criterion: 'l2',
+      groups: expect.arrayContaining([{ group: 'stem', channels: 8, kept: 4 }]),
+    });
   });
 
   it('wraps errors with the operator name and validates options', async () => {
     const graph = residualCnn();
-    const e = await errorOf(() => compress(graph, [channelPrune], { policy: policyOf([{ group: 'nope', keep: 0.5 }]) }));
+    const e = await errorOf(() =>
+      compress(graph, [channelPrune], { policy: policyOf([{ group: 'nope', keep: 0.5 }]) }),
+    );
     expect(e.code).toBe('MC_UNKNOWN_GROUP');
-    const bad = await errorOf(() => compress(graph, [channelPrune.with({ roundTo: 0 })], { policy: policyOf([]) }));
+    const bad = await errorOf(() =>
+      compress(graph, [channelPrune.with({ roundTo: 0 })], { policy: policyOf([]) }),
+    );
     expect(bad).toMatchObject({ code: 'MC_INVALID_ARGUMENT', field: 'channel-prune.options.roundTo' });
-    const badSelector = await errorOf(() => compress(graph, [[channelPrune, { selector: { ops: ['Conv'] } }]], { policy: policyOf([]) }));
+    const badSelector = await errorOf(() =>
+      compress(graph, [[channelPrune, { selector: { ops: ['Conv'] } }]], { policy: policyOf([]) }),
+    );
     expect(badSelector.code).toBe('MC_INVALID_ARGUMENT');
   });
 
   it('keeps groups the policy does not list', async () => {
     const graph = residualCnn();
-    const { graph: small } = await compress(graph, [channelPrune], { policy: policyOf([{ group: 'block.a', keep: 0.5 }]) });
+    const { graph: small } = await compress(graph, [channelPrune], {
+      policy: policyOf([{ group: 'block.a', keep: 0.5 }]),
+    });
     expect(analyzeCoupling(small).find((g) => g.id === 'stem')?.channels).toBe(8);
   });
 });

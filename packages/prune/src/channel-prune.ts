@@ -69,7 +69,9 @@ export interface ChannelPrunePlan {
 export function planChannelPruning(
   graph: Graph,
   policy: Policy,
-  options: Pick<ChannelPruneOptions, 'roundTo' | 'minChannels' | 'selector'> & { groups?: readonly CouplingGroup[] } = {},
+  options: Pick<ChannelPruneOptions, 'roundTo' | 'minChannels' | 'selector'> & {
+    groups?: readonly CouplingGroup[];
+  } = {},
 ): ChannelPrunePlan {
   const groups = options.groups ? [...options.groups] : analyzeCoupling(graph);
   const checked = validatePolicy(policy, { knownGroups: groups.map((g) => g.id) });
@@ -81,9 +83,13 @@ export function planChannelPruning(
     const g = byId.get(entry.group)!;
     const protectedWhy = selection.protected.get(g.id);
     if (protectedWhy !== undefined) {
-      throw new MetacompressError(ErrorCodes.GROUP_UNPRUNABLE, `the policy asks to keep ${entry.keep} of a group that cannot be pruned: ${protectedWhy}`, {
-        group: g.id,
-      });
+      throw new MetacompressError(
+        ErrorCodes.GROUP_UNPRUNABLE,
+        `the policy asks to keep ${entry.keep} of a group that cannot be pruned: ${protectedWhy}`,
+        {
+          group: g.id,
+        },
+      );
     }
     const count = keepCount(g.channels, entry.keep, {
       roundTo: options.roundTo ?? 1,
@@ -101,7 +107,9 @@ export function planChannelPruning(
  * keepTopChannels(new Float64Array([0.3, 0.1, 0.9, 0.5]), 2); // [2, 3]
  */
 export function keepTopChannels(scores: ArrayLike<number>, count: number): number[] {
-  const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
+  const order = Array.from({ length: scores.length }, (_, i) => i).sort(
+    (a, b) => scores[b] - scores[a] || a - b,
+  );
   return order.slice(0, count).sort((a, b) => a - b);
 }
 
@@ -129,13 +137,17 @@ export async function pruneChannels(
   const plan = planChannelPruning(graph, policy, options);
   const shrinking = plan.groups.filter((g) => plan.counts.has(g.id));
   const context = options.context ?? { rng: createRng(0) };
-  const scores = shrinking.length ? await criterion.score(graph, shrinking, context) : new Map<string, Float64Array>();
+  const scores = shrinking.length
+    ? await criterion.score(graph, shrinking, context)
+    : new Map<string, Float64Array>();
   const keep = new Map<string, number[]>();
   for (const g of shrinking) keep.set(g.id, keepTopChannels(scores.get(g.id)!, plan.counts.get(g.id)!));
   const pruned = keep.size ? removeChannels(graph, keep) : graph;
   const report: ChannelPruneReport = {
     criterion: criterion.name,
-    groups: plan.groups.filter((g) => g.prunable).map((g) => ({ group: g.id, channels: g.channels, kept: plan.counts.get(g.id) ?? g.channels })),
+    groups: plan.groups
+      .filter((g) => g.prunable)
+      .map((g) => ({ group: g.id, channels: g.channels, kept: plan.counts.get(g.id) ?? g.channels })),
     before: costSummary(graph),
     after: keep.size ? costSummary(pruned) : costSummary(graph),
   };
@@ -155,18 +167,31 @@ export const channelPrune = defineOperator({
   name: 'channel-prune',
   description: 'structured channel pruning with physical removal over coupling groups',
   options: {
-    criterion: option.custom<Criterion | string>('importance criterion: l1, l2, fpgm, bn-scale, taylor, random, or a criterion object', 'l1', (value, path) => {
-      resolveCriterion(value, path);
-      return value as Criterion | string;
-    }),
+    criterion: option.custom<Criterion | string>(
+      'importance criterion: l1, l2, fpgm, bn-scale, taylor, random, or a criterion object',
+      'l1',
+      (value, path) => {
+        resolveCriterion(value, path);
+        return value as Criterion | string;
+      },
+    ),
     roundTo: option.integer('kept channel counts are multiples of this', 1, { min: 1 }),
     minChannels: option.integer('fewest channels a group keeps', 1, { min: 1 }),
-    selector: option.custom<Selector>('which layers may lose output channels ({ opTypes, names, exclude })', {}, (value, path) => parseSelector(value, path)),
+    selector: option.custom<Selector>(
+      'which layers may lose output channels ({ opTypes, names, exclude })',
+      {},
+      (value, path) => parseSelector(value, path),
+    ),
   },
   async apply(graph: Graph, policy, ctx, opts) {
     const { graph: pruned, report } = await pruneChannels(graph, policy, {
       ...opts,
-      context: { rng: ctx.rng.fork('criterion'), backends: ctx.backends, data: ctx.data, ...(ctx.signal ? { signal: ctx.signal } : {}) },
+      context: {
+        rng: ctx.rng.fork('criterion'),
+        backends: ctx.backends,
+        data: ctx.data,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      },
     });
     return { graph: pruned, report: report as unknown as Record<string, unknown> };
   },

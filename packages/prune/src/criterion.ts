@@ -30,7 +30,11 @@ export interface CriterionDefinition {
    * Scores every channel of each given group: `result.get(group.id)[j]` is the importance of channel
    * `j` (higher is more important; pruning removes the lowest). Must not mutate the graph.
    */
-  score(graph: Graph, groups: readonly CouplingGroup[], ctx: CriterionContext): GroupScores | Promise<GroupScores>;
+  score(
+    graph: Graph,
+    groups: readonly CouplingGroup[],
+    ctx: CriterionContext,
+  ): GroupScores | Promise<GroupScores>;
 }
 
 /** A defined criterion: a plain object, passed explicitly (e.g. `channelPrune.with({ criterion: fpgm })`). */
@@ -56,10 +60,18 @@ export interface Criterion {
  */
 export function defineCriterion(definition: CriterionDefinition): Criterion {
   if (typeof definition?.name !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(definition.name)) {
-    throw new MetacompressError(ErrorCodes.PLUGIN_INVALID, `criterion name '${String(definition?.name)}' must be kebab-case`, { field: 'name' });
+    throw new MetacompressError(
+      ErrorCodes.PLUGIN_INVALID,
+      `criterion name '${String(definition?.name)}' must be kebab-case`,
+      { field: 'name' },
+    );
   }
   if (typeof definition.score !== 'function') {
-    throw new MetacompressError(ErrorCodes.PLUGIN_INVALID, `criterion '${definition.name}' has no score function`, { field: 'score' });
+    throw new MetacompressError(
+      ErrorCodes.PLUGIN_INVALID,
+      `criterion '${definition.name}' has no score function`,
+      { field: 'score' },
+    );
   }
   const criterion: Criterion = {
     kind: 'metacompress-criterion',
@@ -69,9 +81,13 @@ export function defineCriterion(definition: CriterionDefinition): Criterion {
     async score(graph, groups, ctx) {
       const scores = await definition.score(graph, groups, ctx);
       if (!(scores instanceof Map)) {
-        throw new MetacompressError(ErrorCodes.PLUGIN_INVALID, `criterion '${definition.name}' must return a Map of scores by group id`, {
-          field: 'score',
-        });
+        throw new MetacompressError(
+          ErrorCodes.PLUGIN_INVALID,
+          `criterion '${definition.name}' must return a Map of scores by group id`,
+          {
+            field: 'score',
+          },
+        );
       }
       for (const g of groups) {
         const s = scores.get(g.id);
@@ -84,10 +100,14 @@ export function defineCriterion(definition: CriterionDefinition): Criterion {
         }
         for (let j = 0; j < s.length; j++) {
           if (!Number.isFinite(s[j])) {
-            throw new MetacompressError(ErrorCodes.NAN_WEIGHTS, `criterion '${definition.name}' scored channel ${j} as ${s[j]} (NaN or infinite weights?)`, {
-              group: g.id,
-              field: 'score',
-            });
+            throw new MetacompressError(
+              ErrorCodes.NAN_WEIGHTS,
+              `criterion '${definition.name}' scored channel ${j} as ${s[j]} (NaN or infinite weights?)`,
+              {
+                group: g.id,
+                field: 'score',
+              },
+            );
           }
         }
       }

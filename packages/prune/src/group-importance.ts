@@ -1,4 +1,12 @@
-import { nodeLabel, readGroupWeights, type ChannelSliceRole, type CouplingGroup, type Graph, type GroupWeightSlice, type Node } from '@metacompress/ir';
+import {
+  nodeLabel,
+  readGroupWeights,
+  type ChannelSliceRole,
+  type CouplingGroup,
+  type Graph,
+  type GroupWeightSlice,
+  type Node,
+} from '@metacompress/ir';
 
 /** A group weight slice with the node that reads it and the input position it is read at. */
 export interface ReadSlice extends GroupWeightSlice {
@@ -35,7 +43,10 @@ export function readSlices(graph: Graph, group: CouplingGroup): ReadSlice[] {
  * @example
  * aggregateSlices([new Float64Array([1, 3]), new Float64Array([10, 10])], 2); // Float64Array [0.75, 1.25]
  */
-export function aggregateSlices(perSlice: readonly (Float64Array | undefined)[], channels: number): Float64Array {
+export function aggregateSlices(
+  perSlice: readonly (Float64Array | undefined)[],
+  channels: number,
+): Float64Array {
   const out = new Float64Array(channels);
   let used = 0;
   for (const s of perSlice) {

@@ -11,7 +11,14 @@
  * const policy = uniformPolicy(graph, { metric: 'macs', ratio: 0.25 }, { roundTo: 8 });
  * const { graph: small } = await compress(graph, [channelPrune.with({ criterion: 'l1', roundTo: 8 })], { policy });
  */
-export { defineCriterion, isCriterion, type Criterion, type CriterionContext, type CriterionDefinition, type GroupScores } from './criterion';
+export {
+  defineCriterion,
+  isCriterion,
+  type Criterion,
+  type CriterionContext,
+  type CriterionDefinition,
+  type GroupScores,
+} from './criterion';
 export { WEIGHT_ROLES, aggregateSlices, readSlices, sliceScores, type ReadSlice } from './group-importance';
 export { l1Magnitude, l2Magnitude } from './criteria/magnitude';
 export { distanceSums, fpgm } from './criteria/fpgm';
@@ -41,8 +48,18 @@ export {
   type SparseStorage,
 } from './magnitude-sparsity';
 export { nmSparsity, sparsifyNM, type NMLayer, type NMSparsityOptions } from './n-m-sparsity';
-export { densifySparse, sparsityOf, storeSparse, type SparseTensorObject, type StoreSparseOptions } from './sparse-storage';
+export {
+  densifySparse,
+  sparsityOf,
+  storeSparse,
+  type SparseTensorObject,
+  type StoreSparseOptions,
+} from './sparse-storage';
 export { estimatorFor, solutionToPolicy, type PolicyOptions } from './policies/policy-options';
 export { uniformPolicy } from './policies/uniform';
 export { globalMagnitudePolicy, type GlobalMagnitudeOptions } from './policies/global-magnitude';
-export { l1SensitivityPolicy, type SensitivityCurve, type SensitivityOptions } from './policies/l1-sensitivity';
+export {
+  l1SensitivityPolicy,
+  type SensitivityCurve,
+  type SensitivityOptions,
+} from './policies/l1-sensitivity';

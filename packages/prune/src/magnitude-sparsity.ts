@@ -1,5 +1,19 @@
-import { ErrorCodes, MetacompressError, checkRatio, defineOperator, option, type Policy } from '@metacompress/core';
-import { parseSelector, toFloat32, withFloat32, type Graph, type Selector, type Tensor } from '@metacompress/ir';
+import {
+  ErrorCodes,
+  MetacompressError,
+  checkRatio,
+  defineOperator,
+  option,
+  type Policy,
+} from '@metacompress/core';
+import {
+  parseSelector,
+  toFloat32,
+  withFloat32,
+  type Graph,
+  type Selector,
+  type Tensor,
+} from '@metacompress/ir';
 import { storeSparse } from './sparse-storage';
 import { weightTargets } from './weight-targets';
 
@@ -60,7 +74,11 @@ function applyMask(t: Tensor, values: Float32Array, mask: Uint8Array): Tensor {
 }
 
 /** Replaces initializers by name (pure), then stores them sparse when asked. */
-export function replaceWeights(graph: Graph, replaced: ReadonlyMap<string, Tensor>, storage: SparseStorage = 'dense'): Graph {
+export function replaceWeights(
+  graph: Graph,
+  replaced: ReadonlyMap<string, Tensor>,
+  storage: SparseStorage = 'dense',
+): Graph {
   const next: Graph = { ...graph, initializers: graph.initializers.map((t) => replaced.get(t.name) ?? t) };
   return storage === 'sparse' ? storeSparse(next, { tensors: [...replaced.keys()] }) : next;
 }
@@ -74,16 +92,27 @@ export function replaceWeights(graph: Graph, replaced: ReadonlyMap<string, Tenso
  * @example
  * const { graph: sparse } = sparsifyByMagnitude(graph, { keep: 0.1, scope: 'global', storage: 'sparse' });
  */
-export function sparsifyByMagnitude(graph: Graph, options: MagnitudeSparsityOptions): { graph: Graph; layers: LayerSparsity[] } {
+export function sparsifyByMagnitude(
+  graph: Graph,
+  options: MagnitudeSparsityOptions,
+): { graph: Graph; layers: LayerSparsity[] } {
   checkRatio(options.keep, 'keep');
   const scope = options.scope ?? 'layer';
   const targets = weightTargets(graph, options.selector);
   const labels = new Set(targets.map((t) => t.node));
   for (const [layer, keep] of Object.entries(options.perLayer ?? {})) {
     if (!labels.has(layer)) {
-      throw new MetacompressError(ErrorCodes.UNKNOWN_GROUP, `no selected layer '${layer}' (layers: ${[...labels].join(', ')})`, { group: layer, field: 'perLayer' });
+      throw new MetacompressError(
+        ErrorCodes.UNKNOWN_GROUP,
+        `no selected layer '${layer}' (layers: ${[...labels].join(', ')})`,
+        { group: layer, field: 'perLayer' },
+      );
     }
-    if (scope === 'global') throw new MetacompressError(ErrorCodes.POLICY_INVALID, 'per-layer keep ratios need scope "layer"', { group: layer, field: 'perLayer' });
+    if (scope === 'global')
+      throw new MetacompressError(ErrorCodes.POLICY_INVALID, 'per-layer keep ratios need scope "layer"', {
+        group: layer,
+        field: 'perLayer',
+      });
     try {
       checkRatio(keep, `perLayer.${layer}`, ErrorCodes.POLICY_INVALID);
     } catch (e) {
@@ -107,7 +136,12 @@ export function sparsifyByMagnitude(graph: Graph, options: MagnitudeSparsityOpti
       const m = mask.subarray(at, at + all[i].length);
       at += all[i].length;
       replaced.set(t.tensor.name, applyMask(t.tensor, all[i], m));
-      layers.push({ node: t.node, tensor: t.tensor.name, elements: m.length, kept: m.reduce((a, b) => a + b, 0) });
+      layers.push({
+        node: t.node,
+        tensor: t.tensor.name,
+        elements: m.length,
+        kept: m.reduce((a, b) => a + b, 0),
+      });
     });
   } else {
     for (const t of targets) {
@@ -115,7 +149,12 @@ export function sparsifyByMagnitude(graph: Graph, options: MagnitudeSparsityOpti
       const keep = options.perLayer?.[t.node] ?? options.keep;
       const mask = topMagnitudeMask(v, Math.max(1, Math.round(keep * v.length)));
       replaced.set(t.tensor.name, applyMask(t.tensor, v, mask));
-      layers.push({ node: t.node, tensor: t.tensor.name, elements: v.length, kept: mask.reduce((a, b) => a + b, 0) });
+      layers.push({
+        node: t.node,
+        tensor: t.tensor.name,
+        elements: v.length,
+        kept: mask.reduce((a, b) => a + b, 0),
+      });
     }
   }
   return { graph: replaceWeights(graph, replaced, options.storage), layers };
@@ -141,15 +180,30 @@ export const magnitudePrune = defineOperator({
   options: {
     keep: option.number('share of weights to keep; 0 = the policy budget ratio', 0, { min: 0, max: 1 }),
     scope: option.enum('one threshold per layer or one for all', ['layer', 'global'] as const, 'layer'),
-    selector: option.custom<Selector>('which layers ({ opTypes, names, exclude })', {}, (v, path) => parseSelector(v, path)),
-    storage: option.enum('store pruned weights dense or as ONNX sparse initializers', ['dense', 'sparse'] as const, 'dense'),
+    selector: option.custom<Selector>('which layers ({ opTypes, names, exclude })', {}, (v, path) =>
+      parseSelector(v, path),
+    ),
+    storage: option.enum(
+      'store pruned weights dense or as ONNX sparse initializers',
+      ['dense', 'sparse'] as const,
+      'dense',
+    ),
   },
   apply(graph: Graph, policy, _ctx, opts) {
     const keep = opts.keep > 0 ? opts.keep : policy.budget.ratio;
     const perLayer = opts.scope === 'layer' ? perLayerOf(policy) : undefined;
-    const result = sparsifyByMagnitude(graph, { keep, scope: opts.scope, selector: opts.selector, storage: opts.storage, ...(perLayer ? { perLayer } : {}) });
+    const result = sparsifyByMagnitude(graph, {
+      keep,
+      scope: opts.scope,
+      selector: opts.selector,
+      storage: opts.storage,
+      ...(perLayer ? { perLayer } : {}),
+    });
     const kept = result.layers.reduce((a, l) => a + l.kept, 0);
     const elements = result.layers.reduce((a, l) => a + l.elements, 0);
-    return { graph: result.graph, report: { keep, scope: opts.scope, storage: opts.storage, kept, elements, layers: result.layers } };
+    return {
+      graph: result.graph,
+      report: { keep, scope: opts.scope, storage: opts.storage, kept, elements, layers: result.layers },
+    };
   },
 });

@@ -4,7 +4,8 @@ import { toFloat32, type Graph } from '@metacompress/ir';
 import { nmSparsity, sparsifyNM } from './n-m-sparsity';
 import { Builder, residualCnn } from './test-graphs';
 
-const valuesOf = (g: Graph, name: string): Float32Array => toFloat32(g.initializers.find((t) => t.name === name)!);
+const valuesOf = (g: Graph, name: string): Float32Array =>
+  toFloat32(g.initializers.find((t) => t.name === name)!);
 
 /** Non-zeros of each block of m consecutive elements along `axis` (dims row-major). */
 function blockCounts(v: Float32Array, dims: readonly number[], axis: number, m: number): number[] {
@@ -30,7 +31,11 @@ describe('sparsifyNM', () => {
     const { graph: sparse, layers } = sparsifyNM(graph, { n: 2, m: 4 });
     // conv weights [Cout, Cin, k, k]: blocks along Cin (axis 1); stem has Cin = 3 < 4 and stays dense
     expect(layers.find((l) => l.tensor === 'stem.weight')?.skipped).toMatch(/3 < 4/);
-    for (const [name, dims] of [['block.a.weight', [12, 8, 3, 3]], ['block.b.weight', [8, 12, 3, 3]], ['fc.weight', [10, 8]]] as const) {
+    for (const [name, dims] of [
+      ['block.a.weight', [12, 8, 3, 3]],
+      ['block.b.weight', [8, 12, 3, 3]],
+      ['fc.weight', [10, 8]],
+    ] as const) {
       const axis = name === 'fc.weight' ? 1 : 1;
       expect(new Set(blockCounts(valuesOf(sparse, name), dims, axis, 4))).toEqual(new Set([2]));
     }
@@ -62,7 +67,9 @@ describe('sparsifyNM', () => {
   });
 
   it('runs as an operator on a frozen graph', async () => {
-    const { graph: sparse, steps } = await compress(graph, [nmSparsity.with({ n: 1, m: 4 })], { policy: identityPolicy() });
+    const { graph: sparse, steps } = await compress(graph, [nmSparsity.with({ n: 1, m: 4 })], {
+      policy: identityPolicy(),
+    });
     expect(new Set(blockCounts(valuesOf(sparse, 'fc.weight'), [10, 8], 1, 4))).toEqual(new Set([1]));
     expect(steps[0].report).toMatchObject({ n: 1, m: 4 });
   });

@@ -1,5 +1,12 @@
 import { ErrorCodes, MetacompressError, defineOperator, option } from '@metacompress/core';
-import { parseSelector, toFloat32, withFloat32, type Graph, type Selector, type Tensor } from '@metacompress/ir';
+import {
+  parseSelector,
+  toFloat32,
+  withFloat32,
+  type Graph,
+  type Selector,
+  type Tensor,
+} from '@metacompress/ir';
 import { replaceWeights, type SparseStorage } from './magnitude-sparsity';
 import { weightTargets } from './weight-targets';
 
@@ -34,11 +41,16 @@ export interface NMLayer {
  * @example
  * const { graph: sparse, layers } = sparsifyNM(graph, { n: 2, m: 4 });
  */
-export function sparsifyNM(graph: Graph, options: NMSparsityOptions = {}): { graph: Graph; layers: NMLayer[] } {
+export function sparsifyNM(
+  graph: Graph,
+  options: NMSparsityOptions = {},
+): { graph: Graph; layers: NMLayer[] } {
   const n = options.n ?? 2;
   const m = options.m ?? 4;
   if (!Number.isInteger(m) || m < 1 || !Number.isInteger(n) || n < 1 || n > m) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `N:M needs integers 1 ≤ N ≤ M, got ${n}:${m}`, { field: 'n' });
+    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `N:M needs integers 1 ≤ N ≤ M, got ${n}:${m}`, {
+      field: 'n',
+    });
   }
   const replaced = new Map<string, Tensor>();
   const layers: NMLayer[] = [];
@@ -47,7 +59,13 @@ export function sparsifyNM(graph: Graph, options: NMSparsityOptions = {}): { gra
     const len = dims[t.reductionAxis];
     const v = toFloat32(t.tensor);
     if (len < m) {
-      layers.push({ node: t.node, tensor: t.tensor.name, elements: v.length, kept: v.length, skipped: `reduction axis ${t.reductionAxis} has ${len} < ${m} elements` });
+      layers.push({
+        node: t.node,
+        tensor: t.tensor.name,
+        elements: v.length,
+        kept: v.length,
+        skipped: `reduction axis ${t.reductionAxis} has ${len} < ${m} elements`,
+      });
       continue;
     }
     let inner = 1;
@@ -88,11 +106,20 @@ export const nmSparsity = defineOperator({
   options: {
     n: option.integer('weights kept per block', 2, { min: 1 }),
     m: option.integer('block length along the reduction axis', 4, { min: 1 }),
-    selector: option.custom<Selector>('which layers ({ opTypes, names, exclude })', {}, (v, path) => parseSelector(v, path)),
-    storage: option.enum('store pruned weights dense or as ONNX sparse initializers', ['dense', 'sparse'] as const, 'dense'),
+    selector: option.custom<Selector>('which layers ({ opTypes, names, exclude })', {}, (v, path) =>
+      parseSelector(v, path),
+    ),
+    storage: option.enum(
+      'store pruned weights dense or as ONNX sparse initializers',
+      ['dense', 'sparse'] as const,
+      'dense',
+    ),
   },
   apply(graph: Graph, _policy, _ctx, opts) {
     const result = sparsifyNM(graph, opts);
-    return { graph: result.graph, report: { n: opts.n, m: opts.m, storage: opts.storage, layers: result.layers } };
+    return {
+      graph: result.graph,
+      report: { n: opts.n, m: opts.m, storage: opts.storage, layers: result.layers },
+    };
   },
 });

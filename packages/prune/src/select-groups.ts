@@ -1,4 +1,11 @@
-import { matchesSelector, nodeLabel, type CouplingGroup, type Graph, type Node, type Selector } from '@metacompress/ir';
+import {
+  matchesSelector,
+  nodeLabel,
+  type CouplingGroup,
+  type Graph,
+  type Node,
+  type Selector,
+} from '@metacompress/ir';
 
 /** Why a group is not offered for pruning. */
 export interface GroupSelection {
@@ -18,15 +25,23 @@ export interface GroupSelection {
  * @example
  * selectGroups(graph, analyzeCoupling(graph), { opTypes: ['Conv'], exclude: { names: ['/stem/*'] } }).selected.map((g) => g.id);
  */
-export function selectGroups(graph: Graph, groups: readonly CouplingGroup[], selector: Selector = {}): GroupSelection {
+export function selectGroups(
+  graph: Graph,
+  groups: readonly CouplingGroup[],
+  selector: Selector = {},
+): GroupSelection {
   const byLabel = new Map<string, Node>();
   graph.nodes.forEach((n, i) => byLabel.set(nodeLabel(n, i), n));
-  const include: Selector = { ...(selector.opTypes ? { opTypes: selector.opTypes } : {}), ...(selector.names ? { names: selector.names } : {}) };
+  const include: Selector = {
+    ...(selector.opTypes ? { opTypes: selector.opTypes } : {}),
+    ...(selector.names ? { names: selector.names } : {}),
+  };
   const ex = selector.exclude;
   const hasExclude = !!ex && ((ex.opTypes?.length ?? 0) > 0 || (ex.names?.length ?? 0) > 0);
   const excluded = (n: Node): boolean =>
     hasExclude &&
-    ((ex!.opTypes?.length ? ex!.opTypes.includes(n.opType) : false) || (ex!.names?.length ? matchesSelector(n, { names: ex!.names }) : false));
+    ((ex!.opTypes?.length ? ex!.opTypes.includes(n.opType) : false) ||
+      (ex!.names?.length ? matchesSelector(n, { names: ex!.names }) : false));
   const selected: CouplingGroup[] = [];
   const protectedGroups = new Map<string, string>();
   for (const g of groups) {

@@ -15,7 +15,9 @@ describe('storeSparse / densifySparse', () => {
   it('moves only tensors that get smaller, and densify restores every value through an ONNX round trip', () => {
     const { graph: sparse } = sparsifyByMagnitude(residualCnn(), { keep: 0.1 });
     const stored = storeSparse(sparse);
-    const moved = (stored.sparseInitializers ?? []).map((s) => (s as { values: { name: string } }).values.name);
+    const moved = (stored.sparseInitializers ?? []).map(
+      (s) => (s as { values: { name: string } }).values.name,
+    );
     expect(moved.sort()).toEqual(['block.a.weight', 'block.b.weight', 'fc.weight', 'stem.weight']);
     expect(stored.initializers.map((t) => t.name)).not.toContain('fc.weight');
     expect(stored.initializers.map((t) => t.name)).toContain('fc.bias');
@@ -48,7 +50,10 @@ describe('storeSparse / densifySparse', () => {
     const sparse = storeSparse(dense);
     expect(sparse.sparseInitializers?.length).toBeGreaterThanOrEqual(2); // fc1, fc2 (the classifier keeps more than a third under one global threshold)
     const ort = await createOrtWebBackend();
-    const input = { dims: [4, 784], data: Float32Array.from({ length: 4 * 784 }, (_, i) => Math.sin(i) * 0.5) };
+    const input = {
+      dims: [4, 784],
+      data: Float32Array.from({ length: 4 * 784 }, (_, i) => Math.sin(i) * 0.5),
+    };
     const a = await ort.run(dense, { input });
     const b = await ort.run(encodeOnnx(sparse), { input });
     const x = a.logits.data as Float32Array;

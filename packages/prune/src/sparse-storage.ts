@@ -1,5 +1,14 @@
 import { ErrorCodes, MetacompressError } from '@metacompress/core';
-import { DataType, decodeTensorProto, onnxTypes, toFloat32, toNumbers, createTensor, type Graph, type Tensor } from '@metacompress/ir';
+import {
+  DataType,
+  decodeTensorProto,
+  onnxTypes,
+  toFloat32,
+  toNumbers,
+  createTensor,
+  type Graph,
+  type Tensor,
+} from '@metacompress/ir';
 
 /**
  * An ONNX `SparseTensorProto` as the IR carries it in `graph.sparseInitializers` (camelCase
@@ -61,7 +70,13 @@ export function storeSparse(graph: Graph, options: StoreSparseOptions = {}): Gra
   const kept: Tensor[] = [];
   const sparse: SparseTensorObject[] = [];
   for (const t of graph.initializers) {
-    if (t.dataType !== DataType.FLOAT || !t.raw || (wanted && !wanted.has(t.name)) || inputs.has(t.name) || t.dims.length === 0) {
+    if (
+      t.dataType !== DataType.FLOAT ||
+      !t.raw ||
+      (wanted && !wanted.has(t.name)) ||
+      inputs.has(t.name) ||
+      t.dims.length === 0
+    ) {
       kept.push(t);
       continue;
     }
@@ -76,7 +91,12 @@ export function storeSparse(graph: Graph, options: StoreSparseOptions = {}): Gra
     const values = new Float32Array(positions.length);
     positions.forEach((p, i) => (values[i] = v[p]));
     sparse.push({
-      values: { name: t.name, dataType: DataType.FLOAT, dims: [positions.length], rawData: new Uint8Array(values.buffer) },
+      values: {
+        name: t.name,
+        dataType: DataType.FLOAT,
+        dims: [positions.length],
+        rawData: new Uint8Array(values.buffer),
+      },
       indices: { dataType: DataType.INT64, dims: [positions.length], rawData: int64Bytes(positions) },
       dims: [...t.dims],
     });
@@ -116,7 +136,11 @@ export function densifySparse(graph: Graph): Graph {
   const dense: Tensor[] = list.map((raw, k) => {
     const s = raw as { values?: object; indices?: object; dims?: unknown[] };
     if (!s.values || !s.indices) {
-      throw new MetacompressError(ErrorCodes.MODEL_INVALID, `sparse initializer #${k} has no values or no indices`, { field: `sparse_initializer[${k}]` });
+      throw new MetacompressError(
+        ErrorCodes.MODEL_INVALID,
+        `sparse initializer #${k} has no values or no indices`,
+        { field: `sparse_initializer[${k}]` },
+      );
     }
     const values = decodeTensorProto(TensorProto.encode(s.values).finish());
     const indices = decodeTensorProto(TensorProto.encode(s.indices).finish());
@@ -127,8 +151,15 @@ export function densifySparse(graph: Graph): Graph {
     const idx = toNumbers(indices);
     const rank = dims.length;
     const coordinate = indices.dims.length === 2;
-    if (values.dims.length !== 1 || (coordinate ? indices.dims[0] !== nnz || indices.dims[1] !== rank : indices.dims[0] !== nnz)) {
-      throw new MetacompressError(ErrorCodes.MODEL_INVALID, `indices of dims [${indices.dims.join(', ')}] do not match ${nnz} values of rank ${rank}`, where);
+    if (
+      values.dims.length !== 1 ||
+      (coordinate ? indices.dims[0] !== nnz || indices.dims[1] !== rank : indices.dims[0] !== nnz)
+    ) {
+      throw new MetacompressError(
+        ErrorCodes.MODEL_INVALID,
+        `indices of dims [${indices.dims.join(', ')}] do not match ${nnz} values of rank ${rank}`,
+        where,
+      );
     }
     const linear = (i: number): number => {
       if (!coordinate) return idx[i];
@@ -141,11 +172,20 @@ export function densifySparse(graph: Graph): Graph {
     for (let i = 0; i < nnz; i++) {
       const at = linear(i);
       if (!Number.isInteger(at) || at < 0 || at >= count) {
-        throw new MetacompressError(ErrorCodes.MODEL_INVALID, `sparse index ${at} is outside the ${count} elements of dims [${dims.join(', ')}]`, where);
+        throw new MetacompressError(
+          ErrorCodes.MODEL_INVALID,
+          `sparse index ${at} is outside the ${count} elements of dims [${dims.join(', ')}]`,
+          where,
+        );
       }
       out[at] = v[i];
     }
-    return createTensor(values.name, values.dataType, dims, values.dataType === DataType.FLOAT ? Float32Array.from(out) : Array.from(out));
+    return createTensor(
+      values.name,
+      values.dataType,
+      dims,
+      values.dataType === DataType.FLOAT ? Float32Array.from(out) : Array.from(out),
+    );
   });
   const { sparseInitializers: _dropped, ...rest } = graph;
   return { ...rest, initializers: [...graph.initializers, ...dense] };

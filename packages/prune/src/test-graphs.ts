@@ -4,7 +4,15 @@
  */
 import { resolve } from 'node:path';
 import { createRng, type Dataset, type LabeledBatch, type Rng } from '@metacompress/core';
-import { DataType, createTensor, type Attribute, type Graph, type Node, type Tensor, type ValueInfo } from '@metacompress/ir';
+import {
+  DataType,
+  createTensor,
+  type Attribute,
+  type Graph,
+  type Node,
+  type Tensor,
+  type ValueInfo,
+} from '@metacompress/ir';
 
 /** The committed fixture models. */
 export const FIXTURES = resolve(import.meta.dirname, '../../../fixtures/models');
@@ -40,7 +48,13 @@ export class Builder {
     return name;
   }
 
-  op(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, name = `${opType.toLowerCase()}${this.nodes.length}`, output = `${name}_out`): string {
+  op(
+    opType: string,
+    inputs: string[],
+    attrs: Record<string, AttrValue> = {},
+    name = `${opType.toLowerCase()}${this.nodes.length}`,
+    output = `${name}_out`,
+  ): string {
     this.nodes.push({
       name,
       opType,
@@ -87,7 +101,12 @@ export class Builder {
       outputs: this.outputs,
       valueInfo: [],
       initializers: this.initializers,
-      model: { irVersion: 8, opsetImports: [{ domain: '', version: 13 }], metadataProps: [], producerName: 'prune-test' },
+      model: {
+        irVersion: 8,
+        opsetImports: [{ domain: '', version: 13 }],
+        metadataProps: [],
+        producerName: 'prune-test',
+      },
     };
   }
 }
@@ -115,7 +134,12 @@ export function mlp(hidden = 7, seed = 1, fc1?: (i: number) => number): Graph {
   const g = new Builder(seed);
   const x = g.input('input', ['N', 16]);
   const w = g.init('fc1.weight', [hidden, 16], fc1);
-  const h = g.op('Relu', [g.op('Gemm', [x, w, g.init('fc1.bias', [hidden], () => 0)], { transB: 1 }, 'fc1')], {}, 'relu1');
+  const h = g.op(
+    'Relu',
+    [g.op('Gemm', [x, w, g.init('fc1.bias', [hidden], () => 0)], { transB: 1 }, 'fc1')],
+    {},
+    'relu1',
+  );
   g.gemm(h, hidden, 4, 'fc2', 'logits');
   g.output('logits', ['N', 4]);
   return g.build();
@@ -127,7 +151,9 @@ export function scaleAlong(graph: Graph, name: string, axis: number, channel: nu
     ...graph,
     initializers: graph.initializers.map((t) => {
       if (t.name !== name) return t;
-      const v = new Float32Array(new Float32Array(t.raw!.buffer.slice(t.raw!.byteOffset, t.raw!.byteOffset + t.raw!.byteLength)));
+      const v = new Float32Array(
+        new Float32Array(t.raw!.buffer.slice(t.raw!.byteOffset, t.raw!.byteOffset + t.raw!.byteLength)),
+      );
       let inner = 1;
       for (let i = axis + 1; i < t.dims.length; i++) inner *= t.dims[i];
       const d = t.dims[axis];
@@ -161,7 +187,10 @@ export function randomDataset(sampleShape: number[], numClasses: number, length 
       const limit = Math.min(length, options.limit ?? length);
       for (let start = 0; start < limit; start += batchSize) {
         const end = Math.min(limit, start + batchSize);
-        yield { inputs: { dims: [end - start, ...sampleShape], data: x.slice(start * per, end * per) }, labels: y.slice(start, end) };
+        yield {
+          inputs: { dims: [end - start, ...sampleShape], data: x.slice(start * per, end * per) },
+          labels: y.slice(start, end),
+        };
       }
     },
   };

@@ -1,4 +1,12 @@
-import { DataType, attrInt, matchesSelector, nodeLabel, type Graph, type Selector, type Tensor } from '@metacompress/ir';
+import {
+  DataType,
+  attrInt,
+  matchesSelector,
+  nodeLabel,
+  type Graph,
+  type Selector,
+  type Tensor,
+} from '@metacompress/ir';
 
 /** Op types whose weights unstructured and N:M sparsity act on by default. */
 export const DEFAULT_WEIGHT_OPS: readonly string[] = ['Conv', 'ConvTranspose', 'Gemm', 'MatMul'];
@@ -22,9 +30,12 @@ export interface WeightTarget {
  * weightTargets(graph, { exclude: { names: ['/fc3/*'] } }).map((t) => t.tensor.name);
  */
 export function weightTargets(graph: Graph, selector: Selector = {}): WeightTarget[] {
-  const effective: Selector = selector.opTypes?.length ? selector : { ...selector, opTypes: DEFAULT_WEIGHT_OPS };
+  const effective: Selector = selector.opTypes?.length
+    ? selector
+    : { ...selector, opTypes: DEFAULT_WEIGHT_OPS };
   const inits = new Map(graph.initializers.map((t) => [t.name, t]));
-  const overridable = graph.model.irVersion >= 4 ? new Set(graph.inputs.map((i) => i.name)) : new Set<string>();
+  const overridable =
+    graph.model.irVersion >= 4 ? new Set(graph.inputs.map((i) => i.name)) : new Set<string>();
   const seen = new Set<string>();
   const out: WeightTarget[] = [];
   graph.nodes.forEach((node, index) => {

@@ -33,15 +33,24 @@ interface NodeMsg {
 const num = (v: number | { toNumber(): number }): number => (typeof v === 'number' ? v : v.toNumber());
 
 /** Params and MACs counted from the file alone (protobufjs) plus onnxruntime's output shapes. */
-async function independentCount(bytes: Uint8Array, ort: OrtBackend): Promise<{ params: number; macs: number }> {
-  const model = onnxTypes().ModelProto.decode(bytes) as unknown as { graph: { initializer: TensorMsg[]; node: NodeMsg[]; input: { name: string }[] } };
+async function independentCount(
+  bytes: Uint8Array,
+  ort: OrtBackend,
+): Promise<{ params: number; macs: number }> {
+  const model = onnxTypes().ModelProto.decode(bytes) as unknown as {
+    graph: { initializer: TensorMsg[]; node: NodeMsg[]; input: { name: string }[] };
+  };
   const dims = new Map(model.graph.initializer.map((t) => [t.name, t.dims.map(num)]));
-  const params = model.graph.initializer.filter((t) => t.dataType === 1).reduce((a, t) => a + t.dims.map(num).reduce((x, y) => x * y, 1), 0);
+  const params = model.graph.initializer
+    .filter((t) => t.dataType === 1)
+    .reduce((a, t) => a + t.dims.map(num).reduce((x, y) => x * y, 1), 0);
   const macNodes = model.graph.node.filter((n) => n.opType === 'Conv' || n.opType === 'Gemm');
   const input = model.graph.input.find((i) => !dims.has(i.name))!.name;
   const spec = (await ort.inputs(bytes)).find((s) => s.name === input)!;
   const inputDims = spec.shape!.map((d) => (typeof d === 'number' ? d : 1));
-  const feeds = { [input]: { dims: inputDims, data: new Float32Array(inputDims.reduce((a, b) => a * b, 1)).fill(0.5) } };
+  const feeds = {
+    [input]: { dims: inputDims, data: new Float32Array(inputDims.reduce((a, b) => a * b, 1)).fill(0.5) },
+  };
   const outs = await ort.run(bytes, feeds, { outputs: macNodes.map((n) => n.output[0]) });
   let macs = 0;
   for (const n of macNodes) {
@@ -69,13 +78,19 @@ describe('uniform channel pruning of the fixtures (acceptance)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const cases = ['resnet', 'vgg_bn', 'mobilenetv2', 'lenet300', 'resnet-bn'].flatMap((m) => [0.5, 0.25].map((r) => [m, r] as const));
+  const cases = ['resnet', 'vgg_bn', 'mobilenetv2', 'lenet300', 'resnet-bn'].flatMap((m) =>
+    [0.5, 0.25].map((r) => [m, r] as const),
+  );
   it.each(cases)('%s at %s of the MACs', async (name, ratio) => {
     const file = resolve(FIXTURES, `${name}.onnx`);
     const graph = await loadOnnx(file);
     const base = costOf(graph);
     const policy = uniformPolicy(graph, { metric: 'macs', ratio }, { roundTo: ROUND_TO });
-    const { graph: small } = await compress(graph, [channelPrune.with({ criterion: 'l1', roundTo: ROUND_TO })], { policy });
+    const { graph: small } = await compress(
+      graph,
+      [channelPrune.with({ criterion: 'l1', roundTo: ROUND_TO })],
+      { policy },
+    );
     const out = join(dir, `${name}-${ratio}.onnx`);
     await saveOnnx(small, out);
     written.push(out);
@@ -89,7 +104,14 @@ describe('uniform channel pruning of the fixtures (acceptance)', () => {
     expect(counted.params).toBe(ir.params);
     expect(counted.macs).toBe(ir.macs);
     // it runs, with the right output shape
-    const logits = (await ort.run(bytes, { input: { dims: name === 'lenet300' ? [2, 784] : [2, 1, 28, 28], data: new Float32Array(1568).fill(0.1) } })).logits;
+    const logits = (
+      await ort.run(bytes, {
+        input: {
+          dims: name === 'lenet300' ? [2, 784] : [2, 1, 28, 28],
+          data: new Float32Array(1568).fill(0.1),
+        },
+      })
+    ).logits;
     expect(logits.dims).toEqual([2, 10]);
     // the file shrinks with the parameters: 4 bytes per float32 removed, graph structure aside
     const saved = readFileSync(file).length - bytes.length;
@@ -107,7 +129,15 @@ describe('uniform channel pruning of the fixtures (acceptance)', () => {
       return;
     }
     expect(written.length).toBe(cases.length);
-    const run = spawnSync('python3', ['-c', 'import onnx, sys\nfor p in sys.argv[1:]: onnx.checker.check_model(onnx.load(p), full_check=True)\nprint("ok", len(sys.argv) - 1)', ...written], { encoding: 'utf8' });
+    const run = spawnSync(
+      'python3',
+      [
+        '-c',
+        'import onnx, sys\nfor p in sys.argv[1:]: onnx.checker.check_model(onnx.load(p), full_check=True)\nprint("ok", len(sys.argv) - 1)',
+        ...written,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(run.stderr).toBe('');
     expect(run.stdout.trim()).toBe(`ok ${written.length}`);
   });

@@ -26,7 +26,11 @@ export function bisectMonotone(
   options: { iterations?: number } = {},
 ): BisectResult {
   if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo <= hi)) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `bisection needs finite lo ≤ hi, got [${lo}, ${hi}]`, { field: 'range' });
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `bisection needs finite lo ≤ hi, got [${lo}, ${hi}]`,
+      { field: 'range' },
+    );
   }
   const iterations = options.iterations ?? 50;
   let below = lo;

@@ -13,14 +13,20 @@ import { createCostEstimator, estimateCost } from './cost-estimator';
 const fixtures = resolve(import.meta.dirname, '../../../../fixtures/models');
 
 /** Random keep counts for every prunable group, and the matching "first k channels" keep map. */
-function randomKeeps(graph: Graph, seed: number): { counts: Map<string, number>; keep: Map<string, number[]> } {
+function randomKeeps(
+  graph: Graph,
+  seed: number,
+): { counts: Map<string, number>; keep: Map<string, number[]> } {
   const rng = createRng(seed);
   const counts = new Map<string, number>();
   const keep = new Map<string, number[]>();
   for (const g of createCostEstimator(graph).groups) {
     if (!g.prunable) continue;
     const k = 1 + rng.int(g.channels);
-    const channels = Array.from({ length: g.channels }, (_, i) => i).sort(() => rng.next() - 0.5).slice(0, k).sort((a, b) => a - b);
+    const channels = Array.from({ length: g.channels }, (_, i) => i)
+      .sort(() => rng.next() - 0.5)
+      .slice(0, k)
+      .sort((a, b) => a - b);
     counts.set(g.id, k);
     keep.set(g.id, channels);
   }
@@ -47,7 +53,12 @@ function quantizedAndConstantGraph(): Graph {
   g.initializers.push(createTensor('w1_zp', DataType.INT8, [8], new Int8Array(8)));
   const w1 = g.op('DequantizeLinear', ['w1_q', 'w1_scale', 'w1_zp'], { axis: 0 }, 'w1_dq');
   const h = g.relu(g.op('Conv', [x, w1], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, 'conv1'), 'relu1');
-  const w2 = createTensor('w2', DataType.FLOAT, [4, 8, 1, 1], new Float32Array(32).map((_, i) => Math.sin(i)));
+  const w2 = createTensor(
+    'w2',
+    DataType.FLOAT,
+    [4, 8, 1, 1],
+    new Float32Array(32).map((_, i) => Math.sin(i)),
+  );
   g.node('Constant', [], { value: w2 }, 'w2_const', ['w2']);
   g.node('Conv', [h, 'w2'], { kernel_shape: [1, 1] }, 'conv2', ['out']);
   g.output('out', ['N', 4, 6, 6]);
@@ -64,7 +75,8 @@ describe('createCostEstimator', () => {
   });
 
   it('matches costOf(removeChannels(...)) exactly on hand-built ResNet, VGG-BN, MobileNetV2 and MLP graphs', () => {
-    for (const graph of [resnetBlockGraph(), vggBnGraph(), mobilenetV2Graph(), mlpGraph()]) expectExact(graph, [1, 2, 3, 4]);
+    for (const graph of [resnetBlockGraph(), vggBnGraph(), mobilenetV2Graph(), mlpGraph()])
+      expectExact(graph, [1, 2, 3, 4]);
   });
 
   it('follows DequantizeLinear weights and Constant-node weights', () => {
@@ -78,13 +90,19 @@ describe('createCostEstimator', () => {
     expect(half.macs).toBe(est.base.macs / 2);
   });
 
-  it.each(['lenet300', 'lenet5', 'vgg_bn', 'resnet', 'mobilenetv2', 'vgg_bn-bn', 'resnet-bn', 'mobilenetv2-bn'])(
-    'matches costOf(removeChannels(...)) exactly on the %s fixture',
-    async (name) => {
-      const graph = await loadOnnx(resolve(fixtures, `${name}.onnx`));
-      expectExact(graph, [11, 12, 13]);
-    },
-  );
+  it.each([
+    'lenet300',
+    'lenet5',
+    'vgg_bn',
+    'resnet',
+    'mobilenetv2',
+    'vgg_bn-bn',
+    'resnet-bn',
+    'mobilenetv2-bn',
+  ])('matches costOf(removeChannels(...)) exactly on the %s fixture', async (name) => {
+    const graph = await loadOnnx(resolve(fixtures, `${name}.onnx`));
+    expectExact(graph, [11, 12, 13]);
+  });
 
   it('counts MACs at the requested batch size', () => {
     const graph = vggBnGraph();

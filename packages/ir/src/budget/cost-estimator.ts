@@ -86,7 +86,11 @@ const SHAPE_CARRIERS = new Set(['Identity', 'DequantizeLinear', 'QuantizeLinear'
  */
 export function createCostEstimator(graph: Graph, options: CostEstimatorOptions = {}): CostEstimator {
   const batchSize = options.batchSize ?? 1;
-  const shapes = inferShapes(graph, { batchSize, inputShapes: options.inputShapes as Record<string, readonly Dim[]> | undefined, file: options.file });
+  const shapes = inferShapes(graph, {
+    batchSize,
+    inputShapes: options.inputShapes as Record<string, readonly Dim[]> | undefined,
+    file: options.file,
+  });
   const analysis = analyzeChannels(graph, { shapes, rules: options.rules });
   const groups = analysis.groups.map((g) => g.group);
   const groupIndex = new Map(groups.map((g, i) => [g.id, i]));
@@ -124,9 +128,12 @@ export function createCostEstimator(graph: Graph, options: CostEstimatorOptions 
   }
   const constantNodes = new Map<string, number>();
   graph.nodes.forEach((n, i) => {
-    if (n.opType === 'Constant' && n.outputs[0] && tensorAxes.has(n.outputs[0])) constantNodes.set(n.outputs[0], i);
+    if (n.opType === 'Constant' && n.outputs[0] && tensorAxes.has(n.outputs[0]))
+      constantNodes.set(n.outputs[0], i);
   });
-  const carriers = graph.nodes.filter((n) => SHAPE_CARRIERS.has(n.opType) && (n.domain === '' || n.domain === 'ai.onnx'));
+  const carriers = graph.nodes.filter(
+    (n) => SHAPE_CARRIERS.has(n.opType) && (n.domain === '' || n.domain === 'ai.onnx'),
+  );
 
   const size = (e: Extent, kept: Float64Array): number => {
     let n = e.fixed;
@@ -157,7 +164,8 @@ export function createCostEstimator(graph: Graph, options: CostEstimatorOptions 
     }
     for (const n of carriers) {
       const t = newTensors.get(n.inputs[0] ?? '');
-      if (t && n.outputs[0]) prunedShapes.set(n.outputs[0], { ...prunedShapes.get(n.outputs[0])!, shape: [...t.dims] });
+      if (t && n.outputs[0])
+        prunedShapes.set(n.outputs[0], { ...prunedShapes.get(n.outputs[0])!, shape: [...t.dims] });
     }
     if (newTensors.size === 0) return base;
     const initializers = graph.initializers.map((t) => newTensors.get(t.name) ?? t);
@@ -166,7 +174,11 @@ export function createCostEstimator(graph: Graph, options: CostEstimatorOptions 
       const copy = [...graph.nodes];
       for (const [name, i] of constantNodes) {
         const t = newTensors.get(name);
-        if (t) copy[i] = { ...copy[i], attributes: { ...copy[i].attributes, value: { type: 'tensor', value: t } } };
+        if (t)
+          copy[i] = {
+            ...copy[i],
+            attributes: { ...copy[i].attributes, value: { type: 'tensor', value: t } },
+          };
       }
       nodes = copy;
     }
@@ -176,7 +188,12 @@ export function createCostEstimator(graph: Graph, options: CostEstimatorOptions 
 
   const full = new Float64Array(groups.map((g) => g.channels));
   const baseCost = costOf(graph, { shapes, file: options.file });
-  const base: CostEstimate = { params: baseCost.params, macs: baseCost.macs, flops: baseCost.flops, bytes: baseCost.bytes };
+  const base: CostEstimate = {
+    params: baseCost.params,
+    macs: baseCost.macs,
+    flops: baseCost.flops,
+    bytes: baseCost.bytes,
+  };
 
   return {
     graph,
@@ -186,7 +203,11 @@ export function createCostEstimator(graph: Graph, options: CostEstimatorOptions 
       const kept = full.slice();
       for (const [id, count] of entriesOf(keeps)) {
         const i = groupIndex.get(id);
-        if (i === undefined) throw new MetacompressError(ErrorCodes.UNKNOWN_GROUP, `no coupling group '${id}' in this graph`, { group: id, file: options.file });
+        if (i === undefined)
+          throw new MetacompressError(ErrorCodes.UNKNOWN_GROUP, `no coupling group '${id}' in this graph`, {
+            group: id,
+            file: options.file,
+          });
         const g = groups[i];
         if (!Number.isInteger(count) || count < g.minChannels || count > g.channels) {
           throw new MetacompressError(
@@ -196,7 +217,11 @@ export function createCostEstimator(graph: Graph, options: CostEstimatorOptions 
           );
         }
         if (count < g.channels && !g.prunable) {
-          throw new MetacompressError(ErrorCodes.GROUP_UNPRUNABLE, `group cannot be pruned: ${g.reason ?? 'unknown reason'}`, { group: id, file: options.file });
+          throw new MetacompressError(
+            ErrorCodes.GROUP_UNPRUNABLE,
+            `group cannot be pruned: ${g.reason ?? 'unknown reason'}`,
+            { group: id, file: options.file },
+          );
         }
         kept[i] = count;
       }
@@ -212,6 +237,10 @@ export function createCostEstimator(graph: Graph, options: CostEstimatorOptions 
  * @example
  * estimateCost(graph, { '/fc1/Gemm': 150 }).params;
  */
-export function estimateCost(graph: Graph, keeps: KeepCounts, options: CostEstimatorOptions = {}): CostEstimate {
+export function estimateCost(
+  graph: Graph,
+  keeps: KeepCounts,
+  options: CostEstimatorOptions = {},
+): CostEstimate {
   return createCostEstimator(graph, options).estimate(keeps);
 }

@@ -16,7 +16,11 @@ export interface KeepRounding {
 
 function checkInteger(value: number, field: string, min: number): void {
   if (!Number.isInteger(value) || value < min) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `${field} must be an integer ≥ ${min}, got ${value}`, { field });
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `${field} must be an integer ≥ ${min}, got ${value}`,
+      { field },
+    );
   }
 }
 
@@ -52,7 +56,9 @@ export function keepCandidates(channels: number, rounding: KeepRounding = {}): n
  */
 export function keepCount(channels: number, keep: number, rounding: KeepRounding = {}): number {
   if (typeof keep !== 'number' || !Number.isFinite(keep) || keep <= 0 || keep > 1) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `keep ratio must be in (0, 1], got ${keep}`, { field: 'keep' });
+    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `keep ratio must be in (0, 1], got ${keep}`, {
+      field: 'keep',
+    });
   }
   const candidates = keepCandidates(channels, rounding);
   const target = keep * channels;

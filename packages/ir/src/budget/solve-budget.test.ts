@@ -10,7 +10,8 @@ import { keepCandidates } from './keep-count';
 import { refineKeeps, solveBudget, solveUniformRatio, uniformFamily } from './solve-budget';
 
 const fixtures = resolve(import.meta.dirname, '../../../../fixtures/models');
-const firstK = (keeps: Map<string, number>): Map<string, number[]> => new Map([...keeps].map(([id, k]) => [id, Array.from({ length: k }, (_, i) => i)]));
+const firstK = (keeps: Map<string, number>): Map<string, number[]> =>
+  new Map([...keeps].map(([id, k]) => [id, Array.from({ length: k }, (_, i) => i)]));
 
 describe('solveUniformRatio', () => {
   it.each([
@@ -22,19 +23,22 @@ describe('solveUniformRatio', () => {
     ['mobilenetv2', 'flops', 0.5, 1],
     ['lenet300', 'macs', 0.25, 8],
     ['lenet300', 'params', 0.1, 1],
-  ] as const)('%s: %s=%s with roundTo %s lands within 1 percent (checked on the really pruned graph)', async (name, metric, ratio, roundTo) => {
-    const graph = await loadOnnx(resolve(fixtures, `${name}.onnx`));
-    const est = createCostEstimator(graph);
-    const sol = solveUniformRatio(est, { metric, ratio }, { roundTo });
-    expect(sol.withinTolerance).toBe(true);
-    expect(Math.abs(sol.achieved - ratio)).toBeLessThanOrEqual(0.01 * ratio);
-    const real = costOf(removeChannels(graph, firstK(sol.keeps)));
-    expect(real[metric] / est.base[metric]).toBeCloseTo(sol.achieved, 12);
-    for (const [id, k] of sol.keeps) {
-      const g = est.groups.find((x) => x.id === id)!;
-      expect(keepCandidates(g.channels, { roundTo })).toContain(k);
-    }
-  });
+  ] as const)(
+    '%s: %s=%s with roundTo %s lands within 1 percent (checked on the really pruned graph)',
+    async (name, metric, ratio, roundTo) => {
+      const graph = await loadOnnx(resolve(fixtures, `${name}.onnx`));
+      const est = createCostEstimator(graph);
+      const sol = solveUniformRatio(est, { metric, ratio }, { roundTo });
+      expect(sol.withinTolerance).toBe(true);
+      expect(Math.abs(sol.achieved - ratio)).toBeLessThanOrEqual(0.01 * ratio);
+      const real = costOf(removeChannels(graph, firstK(sol.keeps)));
+      expect(real[metric] / est.base[metric]).toBeCloseTo(sol.achieved, 12);
+      for (const [id, k] of sol.keeps) {
+        const g = est.groups.find((x) => x.id === id)!;
+        expect(keepCandidates(g.channels, { roundTo })).toContain(k);
+      }
+    },
+  );
 
   it('uses a ratio that shrinks the free groups about evenly', () => {
     const est = createCostEstimator(resnetBlockGraph());
@@ -87,15 +91,23 @@ describe('solveUniformRatio', () => {
     };
     expect(codeOf(() => solveUniformRatio(est, { metric: 'latency', ratio: 0.5 }))).toBe('MC_BUDGET_INVALID');
     expect(codeOf(() => solveUniformRatio(est, { metric: 'macs', ratio: 0 }))).toBe('MC_BUDGET_INVALID');
-    expect(codeOf(() => solveUniformRatio(est, { metric: 'macs', ratio: 0.5 }, { groups: ['fc9'] }))).toBe('MC_UNKNOWN_GROUP');
-    expect(codeOf(() => solveUniformRatio(est, { metric: 'macs', ratio: 0.5 }, { groups: ['fc3'] }))).toBe('MC_GROUP_UNPRUNABLE');
+    expect(codeOf(() => solveUniformRatio(est, { metric: 'macs', ratio: 0.5 }, { groups: ['fc9'] }))).toBe(
+      'MC_UNKNOWN_GROUP',
+    );
+    expect(codeOf(() => solveUniformRatio(est, { metric: 'macs', ratio: 0.5 }, { groups: ['fc3'] }))).toBe(
+      'MC_GROUP_UNPRUNABLE',
+    );
   });
 });
 
 describe('solveBudget and refineKeeps', () => {
   it('follows any monotone family (here: only the first group shrinks until it cannot)', () => {
     const est = createCostEstimator(mlpGraph());
-    const family = (t: number): Map<string, number> => new Map([['fc1', Math.max(1, Math.round(16 * t))], ['fc2', 12]]);
+    const family = (t: number): Map<string, number> =>
+      new Map([
+        ['fc1', Math.max(1, Math.round(16 * t))],
+        ['fc2', 12],
+      ]);
     const sol = solveBudget(est, { metric: 'params', ratio: 0.6 }, family, { refine: false });
     expect(sol.keeps.get('fc2')).toBe(12);
     expect(sol.achieved).toBeLessThanOrEqual(0.6);

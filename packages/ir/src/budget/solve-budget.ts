@@ -50,12 +50,18 @@ export type KeepFamily = (t: number) => Map<string, number>;
 
 function metricOf(budget: CostBudget): CostMetric {
   if (budget.metric === 'latency') {
-    throw new MetacompressError(ErrorCodes.BUDGET_INVALID, 'a latency budget must be measured; the cost model prices params, macs, flops or bytes', {
-      field: 'budget.metric',
-    });
+    throw new MetacompressError(
+      ErrorCodes.BUDGET_INVALID,
+      'a latency budget must be measured; the cost model prices params, macs, flops or bytes',
+      {
+        field: 'budget.metric',
+      },
+    );
   }
   if (!['params', 'macs', 'flops', 'bytes'].includes(budget.metric)) {
-    throw new MetacompressError(ErrorCodes.BUDGET_INVALID, `unknown metric '${String(budget.metric)}'`, { field: 'budget.metric' });
+    throw new MetacompressError(ErrorCodes.BUDGET_INVALID, `unknown metric '${String(budget.metric)}'`, {
+      field: 'budget.metric',
+    });
   }
   checkRatio(budget.ratio, 'budget.ratio', ErrorCodes.BUDGET_INVALID);
   return budget.metric;
@@ -73,15 +79,26 @@ export function freeGroups(groups: readonly CouplingGroup[], ids?: readonly stri
   const byId = new Map(groups.map((g) => [g.id, g]));
   return ids.map((id) => {
     const g = byId.get(id);
-    if (!g) throw new MetacompressError(ErrorCodes.UNKNOWN_GROUP, `no coupling group '${id}' in this graph`, { group: id });
-    if (!g.prunable) throw new MetacompressError(ErrorCodes.GROUP_UNPRUNABLE, `group cannot be pruned: ${g.reason ?? 'unknown reason'}`, { group: id });
+    if (!g)
+      throw new MetacompressError(ErrorCodes.UNKNOWN_GROUP, `no coupling group '${id}' in this graph`, {
+        group: id,
+      });
+    if (!g.prunable)
+      throw new MetacompressError(
+        ErrorCodes.GROUP_UNPRUNABLE,
+        `group cannot be pruned: ${g.reason ?? 'unknown reason'}`,
+        { group: id },
+      );
     return g;
   });
 }
 
 /** Rounding for one group: the caller's minimum raised to the group's own. */
 function roundingOf(group: CouplingGroup, options: KeepRounding): KeepRounding {
-  return { roundTo: options.roundTo ?? 1, minChannels: Math.max(options.minChannels ?? 1, group.minChannels) };
+  return {
+    roundTo: options.roundTo ?? 1,
+    minChannels: Math.max(options.minChannels ?? 1, group.minChannels),
+  };
 }
 
 /**
@@ -135,11 +152,13 @@ export function refineKeeps(
     best = bestError;
     return true;
   };
-  const canStep = (i: number, step: number): boolean => position[i] + step >= 0 && position[i] + step < candidates[i].length;
+  const canStep = (i: number, step: number): boolean =>
+    position[i] + step >= 0 && position[i] + step < candidates[i].length;
   // 1. Greedy single steps: cheap, and usually enough when channel counts are fine-grained.
   for (let iteration = 0; iteration < 500 && !good(); iteration++) {
     const singles: [number, number][][] = [];
-    for (let i = 0; i < groups.length; i++) for (const s of [-1, 1]) if (canStep(i, s)) singles.push([[i, s]]);
+    for (let i = 0; i < groups.length; i++)
+      for (const s of [-1, 1]) if (canStep(i, s)) singles.push([[i, s]]);
     if (!tryMoves(singles)) break;
   }
   if (best <= tolerance * target) return current;
@@ -193,7 +212,12 @@ export function refineKeeps(
  * const sol = solveBudget(estimator, { metric: 'macs', ratio: 0.5 }, (t) => myKeeps(t), { roundTo: 4 });
  * sol.achieved; // within 1 % of 0.5
  */
-export function solveBudget(estimator: CostEstimator, budget: CostBudget, family: KeepFamily, options: SolveBudgetOptions = {}): BudgetSolution {
+export function solveBudget(
+  estimator: CostEstimator,
+  budget: CostBudget,
+  family: KeepFamily,
+  options: SolveBudgetOptions = {},
+): BudgetSolution {
   const metric = metricOf(budget);
   const tolerance = options.tolerance ?? 0.01;
   const base = estimator.base[metric];
@@ -203,7 +227,11 @@ export function solveBudget(estimator: CostEstimator, budget: CostBudget, family
   const parameter = Math.abs(b.valueBelow - target) <= Math.abs(b.valueAbove - target) ? b.below : b.above;
   let keeps = family(parameter);
   let chosen = parameter;
-  if (options.refine ?? true) keeps = refineKeeps(estimator, keeps, budget, { ...options, groups: options.groups ?? [...keeps.keys()] });
+  if (options.refine ?? true)
+    keeps = refineKeeps(estimator, keeps, budget, {
+      ...options,
+      groups: options.groups ?? [...keeps.keys()],
+    });
   let final = estimator.estimate(keeps);
   let withinTolerance = Math.abs(final[metric] - target) <= tolerance * target;
   if (!withinTolerance && final[metric] > target) {
@@ -232,7 +260,13 @@ export function solveBudget(estimator: CostEstimator, budget: CostBudget, family
  * uniformFamily(groups, { roundTo: 8 })(0.5); // Map { 'conv1' => 8, ... }
  */
 export function uniformFamily(groups: readonly CouplingGroup[], options: KeepRounding = {}): KeepFamily {
-  return (t) => new Map(groups.map((g) => [g.id, keepCount(g.channels, Math.min(1, Math.max(t, 1e-9)), roundingOf(g, options))]));
+  return (t) =>
+    new Map(
+      groups.map((g) => [
+        g.id,
+        keepCount(g.channels, Math.min(1, Math.max(t, 1e-9)), roundingOf(g, options)),
+      ]),
+    );
 }
 
 /**
@@ -243,7 +277,14 @@ export function uniformFamily(groups: readonly CouplingGroup[], options: KeepRou
  * const sol = solveUniformRatio(createCostEstimator(graph), { metric: 'macs', ratio: 0.25 }, { roundTo: 8 });
  * sol.parameter; // ≈ 0.5 for a plain CNN (MACs scale with Cin × Cout)
  */
-export function solveUniformRatio(estimator: CostEstimator, budget: CostBudget, options: SolveBudgetOptions = {}): BudgetSolution {
+export function solveUniformRatio(
+  estimator: CostEstimator,
+  budget: CostBudget,
+  options: SolveBudgetOptions = {},
+): BudgetSolution {
   const groups = freeGroups(estimator.groups, options.groups);
-  return solveBudget(estimator, budget, uniformFamily(groups, options), { ...options, groups: groups.map((g) => g.id) });
+  return solveBudget(estimator, budget, uniformFamily(groups, options), {
+    ...options,
+    groups: groups.map((g) => g.id),
+  });
 }

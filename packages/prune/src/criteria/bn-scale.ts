@@ -19,7 +19,10 @@ export const bnScale: Criterion = defineCriterion({
     new Map(
       groups.map((g) => {
         const gammas = readSlices(graph, g).filter(
-          (s) => s.slice.role === 'bn' && s.inputIndex === 1 && (s.reader?.opType === 'BatchNormalization' || s.reader?.opType === 'InstanceNormalization'),
+          (s) =>
+            s.slice.role === 'bn' &&
+            s.inputIndex === 1 &&
+            (s.reader?.opType === 'BatchNormalization' || s.reader?.opType === 'InstanceNormalization'),
         );
         if (gammas.length === 0) {
           throw new MetacompressError(

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { BackendRegistry, createRng, isMetacompressError, type DifferentiableBackend, type LabeledBatch } from '@metacompress/core';
+import {
+  BackendRegistry,
+  createRng,
+  isMetacompressError,
+  type DifferentiableBackend,
+  type LabeledBatch,
+} from '@metacompress/core';
 import { analyzeCoupling, toFloat32, type Graph } from '@metacompress/ir';
 import { randomDataset, residualCnn } from '../test-graphs';
 import { taylorCriterion } from './taylor';
@@ -42,10 +48,21 @@ describe('taylorCriterion', () => {
   it('ranks the channel the loss does not depend on last, one gradient call per batch', async () => {
     const calls: LabeledBatch[][] = [];
     const registry = new BackendRegistry();
-    registry.register({ name: 'fake', kind: 'differentiable', priority: 1, init: () => fakeBackend(6, calls) });
+    registry.register({
+      name: 'fake',
+      kind: 'differentiable',
+      priority: 1,
+      init: () => fakeBackend(6, calls),
+    });
     const criterion = taylorCriterion({ batches: 3, batchSize: 8 });
     const data = randomDataset([3, 6, 6], 10, 64);
-    const scores = (await criterion.score(graph, [group], { rng: createRng(0), backends: registry, data: { calibration: data } })).get('block.a')!;
+    const scores = (
+      await criterion.score(graph, [group], {
+        rng: createRng(0),
+        backends: registry,
+        data: { calibration: data },
+      })
+    ).get('block.a')!;
     expect(scores.indexOf(Math.min(...scores))).toBe(6);
     expect(scores[6]).toBe(0);
     expect(calls).toHaveLength(3);
@@ -54,10 +71,16 @@ describe('taylorCriterion', () => {
 
   it('needs data (MC_EMPTY_DATASET) and a differentiable backend (MC_NO_BACKEND)', async () => {
     const criterion = taylorCriterion();
-    const noData = await criterion.score(graph, [group], { rng: createRng(0), backends: new BackendRegistry(), data: {} }).catch((e: unknown) => e);
+    const noData = await criterion
+      .score(graph, [group], { rng: createRng(0), backends: new BackendRegistry(), data: {} })
+      .catch((e: unknown) => e);
     expect(isMetacompressError(noData, 'MC_EMPTY_DATASET')).toBe(true);
     const noBackend = await criterion
-      .score(graph, [group], { rng: createRng(0), backends: new BackendRegistry(), data: { train: randomDataset([3, 6, 6], 10, 8) } })
+      .score(graph, [group], {
+        rng: createRng(0),
+        backends: new BackendRegistry(),
+        data: { train: randomDataset([3, 6, 6], 10, 8) },
+      })
       .catch((e: unknown) => e);
     expect(isMetacompressError(noBackend, 'MC_NO_BACKEND')).toBe(true);
   });

@@ -37,8 +37,16 @@ function pickData(ctx: CriterionContext, split: TaylorOptions['split']): Dataset
 export function taylorCriterion(options: TaylorOptions = {}): Criterion {
   const batches = options.batches ?? 4;
   const batchSize = options.batchSize ?? 32;
-  for (const [field, v] of [['batches', batches], ['batchSize', batchSize]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `${field} must be a positive integer, got ${v}`, { field });
+  for (const [field, v] of [
+    ['batches', batches],
+    ['batchSize', batchSize],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1)
+      throw new MetacompressError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `${field} must be a positive integer, got ${v}`,
+        { field },
+      );
   }
   return defineCriterion({
     name: 'taylor',
@@ -47,24 +55,38 @@ export function taylorCriterion(options: TaylorOptions = {}): Criterion {
     async score(graph: Graph, groups, ctx) {
       const data = pickData(ctx, options.split);
       if (!data || data.length === 0) {
-        throw new MetacompressError(ErrorCodes.EMPTY_DATASET, 'the taylor criterion needs data (calibration or train) to compute gradients', {
-          field: options.split ? `data.${options.split}` : 'data.calibration',
-        });
+        throw new MetacompressError(
+          ErrorCodes.EMPTY_DATASET,
+          'the taylor criterion needs data (calibration or train) to compute gradients',
+          {
+            field: options.split ? `data.${options.split}` : 'data.calibration',
+          },
+        );
       }
       if (!ctx.backends) {
-        throw new MetacompressError(ErrorCodes.NO_BACKEND, 'the taylor criterion needs a differentiable backend registry in its context', {});
+        throw new MetacompressError(
+          ErrorCodes.NO_BACKEND,
+          'the taylor criterion needs a differentiable backend registry in its context',
+          {},
+        );
       }
-      const backend = await ctx.backends.resolve<DifferentiableBackend<Graph>>('differentiable', options.backends);
+      const backend = await ctx.backends.resolve<DifferentiableBackend<Graph>>(
+        'differentiable',
+        options.backends,
+      );
       const initializers = new Map<string, Tensor>(graph.initializers.map((t) => [t.name, t]));
       const plan = groups.map((g) => ({
         group: g,
-        slices: readSlices(graph, g).filter((s) => s.slice.role !== 'qparam' && initializers.get(s.slice.tensor)?.dataType === DataType.FLOAT),
+        slices: readSlices(graph, g).filter(
+          (s) => s.slice.role !== 'qparam' && initializers.get(s.slice.tensor)?.dataType === DataType.FLOAT,
+        ),
         score: new Float64Array(g.channels),
       }));
       const seed = ctx.rng.int(2 ** 31 - 1);
       let used = 0;
       for (const batch of data.batches(batchSize, { shuffleSeed: seed, limit: batches * batchSize })) {
-        if (ctx.signal?.aborted) throw new MetacompressError(ErrorCodes.ABORTED, 'the taylor criterion was cancelled', {});
+        if (ctx.signal?.aborted)
+          throw new MetacompressError(ErrorCodes.ABORTED, 'the taylor criterion was cancelled', {});
         const grads = await backend.weightGradients(graph, [batch]);
         const gradVectors = new Map<string, Tensor>();
         for (const { group, slices, score } of plan) {
@@ -76,10 +98,14 @@ export function taylorCriterion(options: TaylorOptions = {}): Criterion {
             if (!gt) {
               const t = initializers.get(s.slice.tensor)!;
               if (g.length !== t.dims.reduce((a, b) => a * b, 1)) {
-                throw new MetacompressError(ErrorCodes.SHAPE_MISMATCH, `backend '${backend.name}' returned ${g.length} gradients for tensor '${t.name}' of dims [${t.dims.join(', ')}]`, {
-                  backend: backend.name,
-                  group: group.id,
-                });
+                throw new MetacompressError(
+                  ErrorCodes.SHAPE_MISMATCH,
+                  `backend '${backend.name}' returned ${g.length} gradients for tensor '${t.name}' of dims [${t.dims.join(', ')}]`,
+                  {
+                    backend: backend.name,
+                    group: group.id,
+                  },
+                );
               }
               gt = createTensor(t.name, DataType.FLOAT, t.dims, g);
               gradVectors.set(s.slice.tensor, gt);

@@ -23,14 +23,21 @@ export interface GlobalMagnitudeOptions extends PolicyOptions {
  * @example
  * const policy = await globalMagnitudePolicy(graph, { metric: 'params', ratio: 0.5 }, { roundTo: 4 });
  */
-export async function globalMagnitudePolicy(graph: Graph, budget: Budget, options: GlobalMagnitudeOptions = {}): Promise<Policy> {
+export async function globalMagnitudePolicy(
+  graph: Graph,
+  budget: Budget,
+  options: GlobalMagnitudeOptions = {},
+): Promise<Policy> {
   const estimator = estimatorFor(graph, options);
   const criterion = resolveCriterion(options.criterion ?? 'l1');
   const groups = selectGroups(graph, estimator.groups, options.selector).selected;
   const scores = await criterion.score(graph, groups, options.context ?? { rng: createRng(0) });
   let maxScore = 0;
   for (const g of groups) for (const s of scores.get(g.id)!) maxScore = Math.max(maxScore, s);
-  const rounding = (minChannels: number) => ({ roundTo: options.roundTo ?? 1, minChannels: Math.max(options.minChannels ?? 1, minChannels) });
+  const rounding = (minChannels: number) => ({
+    roundTo: options.roundTo ?? 1,
+    minChannels: Math.max(options.minChannels ?? 1, minChannels),
+  });
   const family = (t: number): Map<string, number> => {
     const threshold = (1 - t) * maxScore;
     return new Map(
@@ -42,5 +49,8 @@ export async function globalMagnitudePolicy(graph: Graph, budget: Budget, option
     );
   };
   const solution = solveBudget(estimator, budget, family, { ...options, groups: groups.map((g) => g.id) });
-  return solutionToPolicy(estimator, budget, solution, 'global-magnitude', options, { criterion: criterion.name, threshold: (1 - solution.parameter) * maxScore });
+  return solutionToPolicy(estimator, budget, solution, 'global-magnitude', options, {
+    criterion: criterion.name,
+    threshold: (1 - solution.parameter) * maxScore,
+  });
 }

@@ -70,16 +70,35 @@ function ratioAt(curve: SensitivityCurve, tau: number): number {
  * @example
  * const policy = await l1SensitivityPolicy(graph, { metric: 'macs', ratio: 0.5 }, { data: mnistTest, backend: ort, roundTo: 4 });
  */
-export async function l1SensitivityPolicy(graph: Graph, budget: Budget, options: SensitivityOptions): Promise<Policy> {
+export async function l1SensitivityPolicy(
+  graph: Graph,
+  budget: Budget,
+  options: SensitivityOptions,
+): Promise<Policy> {
   if (!options?.data || options.data.length === 0) {
-    throw new MetacompressError(ErrorCodes.EMPTY_DATASET, 'the sensitivity policy needs data to measure the loss on', { field: 'data' });
+    throw new MetacompressError(
+      ErrorCodes.EMPTY_DATASET,
+      'the sensitivity policy needs data to measure the loss on',
+      { field: 'data' },
+    );
   }
   const ratios = [...(options.ratios ?? [0.25, 0.5, 0.75])].sort((a, b) => a - b);
   if (ratios.some((r) => !(r > 0 && r < 1))) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `sensitivity ratios must be in (0, 1), got [${ratios.join(', ')}]`, { field: 'ratios' });
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `sensitivity ratios must be in (0, 1), got [${ratios.join(', ')}]`,
+      { field: 'ratios' },
+    );
   }
-  const backend = options.backend ?? (options.backends ? await options.backends.resolve<InferenceBackend<Graph>>('inference') : undefined);
-  if (!backend) throw new MetacompressError(ErrorCodes.NO_BACKEND, 'the sensitivity policy needs an inference backend (give backend or backends)', { field: 'backend' });
+  const backend =
+    options.backend ??
+    (options.backends ? await options.backends.resolve<InferenceBackend<Graph>>('inference') : undefined);
+  if (!backend)
+    throw new MetacompressError(
+      ErrorCodes.NO_BACKEND,
+      'the sensitivity policy needs an inference backend (give backend or backends)',
+      { field: 'backend' },
+    );
   const batchSize = options.batchSize ?? 64;
   const limit = (options.batches ?? 4) * batchSize;
   const lossOf = async (g: Graph): Promise<number> => {
@@ -96,11 +115,17 @@ export async function l1SensitivityPolicy(graph: Graph, budget: Budget, options:
   let done = 0;
   const curves: SensitivityCurve[] = [];
   for (const g of groups) {
-    const rounding = { roundTo: options.roundTo ?? 1, minChannels: Math.max(options.minChannels ?? 1, g.minChannels) };
+    const rounding = {
+      roundTo: options.roundTo ?? 1,
+      minChannels: Math.max(options.minChannels ?? 1, g.minChannels),
+    };
     const measured: number[] = [];
     for (const r of ratios) {
       const count = keepCount(g.channels, r, rounding);
-      const loss = count < g.channels ? await lossOf(removeChannels(graph, new Map([[g.id, keepTopChannels(scores.get(g.id)!, count)]]))) : baseLoss;
+      const loss =
+        count < g.channels
+          ? await lossOf(removeChannels(graph, new Map([[g.id, keepTopChannels(scores.get(g.id)!, count)]])))
+          : baseLoss;
       measured.push(Math.max(0, loss - baseLoss));
       options.onProgress?.(++done, total);
     }
@@ -116,7 +141,13 @@ export async function l1SensitivityPolicy(graph: Graph, budget: Budget, options:
     return new Map(
       groups.map((g, i) => {
         const ratio = t >= 1 ? 1 : Math.min(1, Math.max(ratioAt(curves[i], tau), 1e-9));
-        return [g.id, keepCount(g.channels, ratio, { roundTo: options.roundTo ?? 1, minChannels: Math.max(options.minChannels ?? 1, g.minChannels) })];
+        return [
+          g.id,
+          keepCount(g.channels, ratio, {
+            roundTo: options.roundTo ?? 1,
+            minChannels: Math.max(options.minChannels ?? 1, g.minChannels),
+          }),
+        ];
       }),
     );
   };

@@ -34,7 +34,11 @@ describe('uniformPolicy', () => {
 
   it('leaves the groups the selector protects out of the policy', () => {
     const graph = residualCnn();
-    const policy = uniformPolicy(graph, { metric: 'params', ratio: 0.8 }, { selector: { exclude: { names: ['block.b'] } } });
+    const policy = uniformPolicy(
+      graph,
+      { metric: 'params', ratio: 0.8 },
+      { selector: { exclude: { names: ['block.b'] } } },
+    );
     expect(policy.groups.map((g) => g.group)).toEqual(['block.a']);
   });
 
@@ -82,7 +86,11 @@ describe('l1SensitivityPolicy', () => {
     const data = fitToInput(await loadMnist({ split: 'test' }), ['N', 1, 28, 28]);
     const backend = await createOrtWebBackend();
     let calls = 0;
-    const policy = await l1SensitivityPolicy(graph, { metric: 'params', ratio: 0.3 }, { data, backend, batches: 2, batchSize: 64, onProgress: () => calls++ });
+    const policy = await l1SensitivityPolicy(
+      graph,
+      { metric: 'params', ratio: 0.3 },
+      { data, backend, batches: 2, batchSize: 64, onProgress: () => calls++ },
+    );
     await backend.dispose();
     expect(policy.source).toBe('l1-sensitivity');
     expect(calls).toBe(4 * 3); // four prunable groups × three ratios
@@ -90,7 +98,8 @@ describe('l1SensitivityPolicy', () => {
     const curves = policy.meta!.curves as { group: string; ratios: number[]; increase: number[] }[];
     for (const c of curves) {
       expect(c.ratios.at(-1)).toBe(1);
-      for (let i = 1; i < c.increase.length; i++) expect(c.increase[i]).toBeLessThanOrEqual(c.increase[i - 1]);
+      for (let i = 1; i < c.increase.length; i++)
+        expect(c.increase[i]).toBeLessThanOrEqual(c.increase[i - 1]);
     }
     // a group that hurts more at a quarter of its channels keeps at least as large a share
     const keepOf = new Map(policy.groups.map((g) => [g.group, g.keep]));
@@ -103,7 +112,11 @@ describe('l1SensitivityPolicy', () => {
 
   it('needs data and a backend', async () => {
     const graph = residualCnn();
-    const noData = await l1SensitivityPolicy(graph, { metric: 'params', ratio: 0.5 }, { data: undefined as never }).catch((e: unknown) => e);
+    const noData = await l1SensitivityPolicy(
+      graph,
+      { metric: 'params', ratio: 0.5 },
+      { data: undefined as never },
+    ).catch((e: unknown) => e);
     expect(isMetacompressError(noData, 'MC_EMPTY_DATASET')).toBe(true);
   });
 });

@@ -1,5 +1,12 @@
 import type { Budget, Policy } from '@metacompress/core';
-import { createCostEstimator, type BudgetSolution, type CostEstimator, type Graph, type KeepRounding, type Selector } from '@metacompress/ir';
+import {
+  createCostEstimator,
+  type BudgetSolution,
+  type CostEstimator,
+  type Graph,
+  type KeepRounding,
+  type Selector,
+} from '@metacompress/ir';
 
 /**
  * Options every baseline policy generator takes. Use the same `roundTo`/`minChannels` in the
