@@ -11,7 +11,11 @@ export interface LatencyComparison {
   referenceMs: number;
   /** Median of the candidate (quantized) model, ms. */
   candidateMs: number;
-  /** `candidateMs / referenceMs`: below 1 the candidate is faster. */
+  /**
+   * Median over rounds of `candidate / reference` measured back to back in the same round: below 1
+   * the candidate is faster. Pairing cancels the slow swings of machine load that would bias a
+   * ratio of two medians.
+   */
   ratio: number;
   /** Fastest run of the reference, ms (least disturbed by other processes). */
   referenceMinMs: number;
@@ -42,7 +46,8 @@ const median = (xs: readonly number[]): number => {
 
 /**
  * Times two models on one backend with interleaved runs (A B, B A, A B, …, so that load from
- * other processes hits both alike) and compares the medians (and the fastest runs). Loading a model that the backend
+ * other processes hits both alike): medians of each, the median of the per-round ratios, and the
+ * fastest runs. Loading a model that the backend
  * rejects throws `MC_BACKEND_FAILED` (the caller falls back).
  *
  * @example
@@ -65,9 +70,10 @@ export async function compareLatency<G>(backend: InferenceBackend<G>, reference:
   }
   const referenceMs = median(a);
   const candidateMs = median(b);
+  const paired = a.map((x, i) => b[i] / x);
   const referenceMinMs = Math.min(...a);
   const candidateMinMs = Math.min(...b);
-  return { batchSize, referenceMs, candidateMs, ratio: candidateMs / referenceMs, referenceMinMs, candidateMinMs, minRatio: candidateMinMs / referenceMinMs, runs };
+  return { batchSize, referenceMs, candidateMs, ratio: median(paired), referenceMinMs, candidateMinMs, minRatio: candidateMinMs / referenceMinMs, runs };
 }
 
 /** One layer's float and 8-bit timing in isolation. */

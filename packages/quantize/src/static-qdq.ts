@@ -245,10 +245,13 @@ export function buildStaticQdq(graph: Graph, input: StaticQdqInput): Graph {
     const sw = names.stem(wName, 'w');
     const wq = createTensor(names.take(`${sw}_q`), DataType.INT8, w.dims, Array.from(w.codes));
     const ws = createTensor(names.take(`${sw}_s`), DataType.FLOAT, pdims, w.scale);
-    const wz = createTensor(names.take(`${sw}_z`), DataType.INT8, pdims, Array.from(w.zeroPoint));
-    newInits.push(wq, ws, wz);
+    // Symmetric int8 Conv weights: zero point 0 is DequantizeLinear's default, so no tensor is
+    // stored (onnxruntime still fuses QLinearConv; its Gemm/MatMul fusions want the tensor).
+    const omitZero = node.opType === 'Conv' && Array.from(w.zeroPoint).every((z) => z === 0);
+    const wz = omitZero ? undefined : createTensor(names.take(`${sw}_z`), DataType.INT8, pdims, Array.from(w.zeroPoint));
+    newInits.push(wq, ws, ...(wz ? [wz] : []));
     const wOut = names.take(`${sw}_dq`);
-    front.push(op('DequantizeLinear', names.take(`${sw}_DQ`), [wq.name, ws.name, wz.name], [wOut], axisAttrs));
+    front.push(op('DequantizeLinear', names.take(`${sw}_DQ`), [wq.name, ws.name, ...(wz ? [wz.name] : [])], [wOut], axisAttrs));
     const inputs = [...node.inputs];
     inputs[1] = wOut;
     const bName = node.inputs[2];

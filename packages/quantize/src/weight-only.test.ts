@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { deepFreeze } from '@metacompress/core';
-import { encodeOnnx, float16BitsToFloat32, float32ToFloat16Bits, toFloat32, type Graph } from '@metacompress/ir';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeOnnx, encodeOnnx, float16BitsToFloat32, float32ToFloat16Bits, loadOnnx, toFloat32, type Graph } from '@metacompress/ir';
+import { loadOrtNode } from '@metacompress/backend-ort';
 import { quantizeWeightsOnly } from './weight-only';
 import { dequantizeWeight, quantizeWeight } from './weight-quantizers';
-import { mlpGraph, onnxCheck, randomValues, thrownBy, webBackend } from './test-helpers';
+import { fixturePath, mlpGraph, onnxCheck, randomValues, thrownBy, webBackend } from './test-helpers';
 
 const inDim = 20; // 300 weights: the 2- and 1-bit planes need padding, which the decoder slices off
 const graph = deepFreeze(mlpGraph({ inDim, hidden: 15, classes: 4 }));
@@ -65,5 +69,31 @@ describe('quantizeWeightsOnly (run in onnxruntime-web)', () => {
     const e = thrownBy(() => quantizeWeightsOnly(nan, [{ weight: 'fc2.weight', scheme: 'int8', axis: 0, node: graph.nodes[2] }]));
     expect(e.code).toBe('MC_NAN_WEIGHTS');
     expect(e.details.node).toBe('fc2');
+  });
+});
+
+describe('load-time folding', () => {
+  it('onnxruntime optimizes a weight-only model to exactly the float graph (so it cannot be slower)', async () => {
+    const ort = await loadOrtNode().catch(() => undefined);
+    // onnxruntime-node is optional; its optimizer is the one onnxruntime-web runs (same transformers).
+    if (!ort) return;
+    const lenet = await loadOnnx(fixturePath('lenet5'));
+    const entries = lenet.nodes
+      .filter((n) => n.opType === 'Conv' || n.opType === 'Gemm')
+      .map((n, i) => ({ weight: n.inputs[1], scheme: (['int8', 'int4', 'ternary', 'binary', 'fp16'] as const)[i % 5], axis: 0 }));
+    const { graph: small } = quantizeWeightsOnly(lenet, entries);
+    const dir = mkdtempSync(join(tmpdir(), 'mc-quantize-opt-'));
+    try {
+      const optimized = async (g: Graph, name: string): Promise<Graph> => {
+        const file = join(dir, name);
+        await ort.InferenceSession.create(encodeOnnx(g), { graphOptimizationLevel: 'all', optimizedModelFilePath: file, logSeverityLevel: 3 });
+        return decodeOnnx(new Uint8Array(readFileSync(file)));
+      };
+      const [a, b] = [await optimized(lenet, 'float.onnx'), await optimized(small, 'small.onnx')];
+      expect(b.nodes.map((n) => `${n.domain}:${n.opType}`)).toEqual(a.nodes.map((n) => `${n.domain}:${n.opType}`));
+      expect(b.nodes.some((n) => ['Cast', 'BitShift', 'Mod', 'Mul'].includes(n.opType))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
