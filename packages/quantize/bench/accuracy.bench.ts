@@ -112,7 +112,9 @@ async function main(): Promise<void> {
     const path = join(root, 'fixtures/models', `${model}.onnx`);
     const graph = await loadOnnx(path);
     const floatBytes = new Uint8Array(readFileSync(path));
-    const inputShape = (graph.inputs[0].type as { shape: Dim[] }).shape;
+    const type = graph.inputs[0].type;
+    if (type?.kind !== 'tensor' || !type.shape) throw new Error(`${model}: input has no tensor shape`);
+    const inputShape: readonly Dim[] = type.shape;
     const test = fitToInput(testAll, inputShape);
     const calibration = fitToInput(trainAll, inputShape).subset(Array.from({ length: 512 }, (_, i) => i * 117));
     const floatAccuracy = (await web.evaluate(floatBytes, test, { limit: args.limit })).accuracy;
