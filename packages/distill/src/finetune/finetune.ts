@@ -11,7 +11,6 @@ import { createOptimizer, type NamedVariable } from '../optim/optimizer';
 import { learningRateAt } from '../schedule/lr-schedule';
 import { batchStream } from './batch-stream';
 import { evaluateModel } from './evaluate-model';
-import { executorModelFactory } from './executor-model';
 import {
   resolveFinetune,
   type EvaluationRecord,
@@ -142,7 +141,7 @@ export async function finetune(student: Graph, options: FinetuneOptions): Promis
     : [];
   const teacherValues = hints.map((h) => h.teacher);
   const studentValues = hints.map((h) => h.student ?? h.teacher);
-  const factory = options.model ?? executorModelFactory;
+  const factory = options.model ?? (await import('./executor-model')).executorModelFactory;
   const progress = options.progress ?? silentReporter;
   const checkpointPath = options.checkpoint;
 
@@ -255,6 +254,8 @@ export async function finetune(student: Graph, options: FinetuneOptions): Promis
       variable: a.weight,
     }));
     const params: NamedVariable[] = [...model.params, ...adapterParams];
+    // What a checkpoint and the best-weights snapshot hold: trained weights and other changing state.
+    const weights: NamedVariable[] = [...model.params, ...(model.state ?? [])];
 
     // Resume.
     const state: RunState = {
@@ -283,7 +284,7 @@ export async function finetune(student: Graph, options: FinetuneOptions): Promis
           );
         }
       }
-      restore(model.params, ck.sections.weights ?? [], checkpointPath, 'weights');
+      restore(weights, ck.sections.weights ?? [], checkpointPath, 'weights');
       restore(adapterParams, ck.sections.adapters ?? [], checkpointPath, 'adapters');
       optimizer.load(ck.sections.optimizer ?? [], params);
       const s = ck.state as unknown as Omit<RunState, 'bestWeights'> & { config: unknown };
@@ -304,7 +305,7 @@ export async function finetune(student: Graph, options: FinetuneOptions): Promis
       const ck: Checkpoint = {
         state: { ...rest, config: jobConfig },
         sections: {
-          weights: snapshot(model.params),
+          weights: snapshot(weights),
           adapters: snapshot(adapterParams),
           optimizer: optimizer.state(),
           ...(bestWeights ? { best: bestWeights } : {}),
@@ -327,7 +328,7 @@ export async function finetune(student: Graph, options: FinetuneOptions): Promis
       if (!state.best || record.accuracy > state.best.accuracy + settings.minDelta) {
         state.best = record;
         state.badEvals = 0;
-        if (settings.restoreBest) state.bestWeights = snapshot(model.params);
+        if (settings.restoreBest) state.bestWeights = snapshot(weights);
       } else {
         state.badEvals++;
         if (settings.patience !== undefined && state.badEvals >= settings.patience) state.stoppedEarly = true;
@@ -444,8 +445,7 @@ export async function finetune(student: Graph, options: FinetuneOptions): Promis
       }
     }
     await save();
-    if (settings.restoreBest && state.bestWeights)
-      restore(model.params, state.bestWeights, undefined, 'best');
+    if (settings.restoreBest && state.bestWeights) restore(weights, state.bestWeights, undefined, 'best');
     const graph = model.toGraph();
     const final = state.evaluations[state.evaluations.length - 1];
     task.end({

@@ -19,6 +19,8 @@ export interface ForwardResult {
 export interface TrainableModel {
   /** Trainable parameters, in a fixed order (the order gradients and optimizer slots follow). */
   readonly params: readonly NamedVariable[];
+  /** Other variables that training changes (BatchNormalization running statistics): saved in checkpoints. */
+  readonly state?: readonly NamedVariable[];
   /**
    * Runs the model on a batch. Called inside `tf.tidy`/`tf.variableGrads` by the fine-tune, so
    * it may allocate freely. `training` selects training-mode behaviour (e.g. Dropout).
