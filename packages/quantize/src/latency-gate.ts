@@ -1,5 +1,5 @@
 import { ErrorCodes, MetacompressError, type InferenceBackend } from '@metacompress/core';
-import { createTensor, DataType, type Dim, type Graph, type Node, type Tensor } from '@metacompress/ir';
+import { createTensor, DataType, inferShapes, type Dim, type Graph, type Node, type Tensor, type ValueInfo } from '@metacompress/ir';
 import { int, op } from './graph-names';
 import type { QuantDataType } from './qparams';
 import type { QuantizedWeight } from './weight-quantizers';
@@ -117,13 +117,21 @@ export function singleLayerModels(input: LayerBenchInput): { float: Graph; int8:
     valueInfo: [],
     model: { irVersion: 7, opsetImports: [{ domain: '', version: Math.max(opset, 13) }], metadataProps: [] },
   };
-  const float: Graph = {
+  const floatBody: Graph = {
     ...base,
     inputs: [{ name: 'x', type: { kind: 'tensor', elemType: DataType.FLOAT, shape } }],
     outputs: [{ name: 'y', type: { kind: 'tensor', elemType: DataType.FLOAT } }],
     nodes: [{ ...node, inputs: ['x', w.name, ...(b ? [b.name] : [])], outputs: ['y'] }],
     initializers: [w, ...(b ? [b] : [])],
   };
+  let yShape: readonly Dim[] | undefined;
+  try {
+    yShape = inferShapes(floatBody).get('y')?.shape;
+  } catch {
+    yShape = undefined;
+  }
+  const outType = (elemType: number): ValueInfo['type'] => ({ kind: 'tensor', elemType, ...(yShape ? { shape: yShape } : {}) });
+  const float: Graph = { ...floatBody, outputs: [{ name: 'y', type: outType(DataType.FLOAT) }] };
   const c = weight.scale.length;
   const xs = 0.02;
   const perChannel = c > 1;
@@ -155,7 +163,7 @@ export function singleLayerModels(input: LayerBenchInput): { float: Graph; int8:
   const int8: Graph = {
     ...base,
     inputs: [{ name: 'x', type: { kind: 'tensor', elemType: actType, shape } }],
-    outputs: [{ name: 'y', type: { kind: 'tensor', elemType: actType } }],
+    outputs: [{ name: 'y', type: outType(actType) }],
     nodes,
     initializers: inits,
   };
