@@ -173,6 +173,41 @@ describe('the deployment gate', () => {
   });
 });
 
+describe('per-layer fallback', () => {
+  it('drops the layers that gained least when the whole int8 model is slower', async () => {
+    const real = await webBackend();
+    const single: Record<string, number> = { '/conv1/Conv': 0.8, '/conv2/Conv': 0.6 };
+    const fake: InferenceBackend<Graph> = {
+      name: 'ort-web',
+      run: (m, f, o) => real.run(m, f, o),
+      evaluate: (m, d, o) => real.evaluate(m, d, o),
+      async latency(model, options) {
+        const int8 = model.nodes.some((n) => n.opType === 'QuantizeLinear');
+        const weighted = model.nodes.filter((n) => ['Conv', 'Gemm'].includes(n.opType));
+        let ms = 10;
+        if (weighted.length === 1) ms = int8 ? 10 * (single[weighted[0].name] ?? 0.4) : 10;
+        else if (int8) {
+          // Whole models: slower while conv1 (reading the graph input) computes in int8.
+          const conv1 = model.nodes.find((n) => n.name === '/conv1/Conv')!;
+          ms = conv1.inputs[0] !== 'input' ? 12 : 8;
+        }
+        return { batchSize: options.batchSize, runs: 1, medianMs: ms, p10Ms: ms, p90Ms: ms, minMs: ms, maxMs: ms };
+      },
+    };
+    const registry = new BackendRegistry();
+    registry.register({ name: 'ort-web', kind: 'inference', priority: 10, init: () => fake });
+    const result = await quantize.apply(lenet, policy(), { ...ctxBase(registry), data: { calibration } }, { calibrationSamples: 64, gateRuns: 2, layerRuns: 2 });
+    const report = result.report as unknown as Report;
+    expect(report.gate.tried.map((t) => [t.candidate, t.accepted])).toEqual([
+      ['int8 (5 of 5 8-bit layers)', false],
+      ['int8 (4 of 5 8-bit layers)', true],
+    ]);
+    expect(report.layers.filter((l) => l.compute === 'int8').map((l) => l.node)).toEqual(['/conv2/Conv', '/fc1/Gemm', '/fc2/Gemm', '/fc3/Gemm']);
+    const web = await webBackend();
+    expect((await web.evaluate(result.graph, test)).accuracy).toBeGreaterThan(0.97);
+  });
+});
+
 describe('bad input', () => {
   it('an empty calibration set: MC_EMPTY_DATASET', async () => {
     const empty = calibration.subset([]);

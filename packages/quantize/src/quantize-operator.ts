@@ -264,13 +264,25 @@ async function quantizeGraph(graph: Graph, policy: Policy, ctx: OperatorContext,
     task.end({ int8Layers: selected.length });
   }
 
-  // Calibrate once for every tensor any static candidate set may need.
+  // The int8 layer sets to try: all selected layers, then (when the whole is slower) only those
+  // that gained most in isolation.
+  const subsets: NodePlan[][] = [];
+  const seenSubsets = new Set<string>();
+  for (const t of gateBackend ? [Infinity, ...LAYER_CASCADE.filter((x) => x < o.layerThreshold)] : [Infinity]) {
+    const subset = selected.filter((p) => (layerRatios.get(p) ?? (t === Infinity ? 0 : Infinity)) < t);
+    const key = subset.map((p) => p.label).join('\n');
+    if (!subset.length || seenSubsets.has(key)) continue;
+    seenSubsets.add(key);
+    subsets.push(subset);
+  }
+  // Calibrate once for every tensor any of them needs (a subset may quantize a tensor on its own
+  // that the full set quantizes with its input's parameters).
   let observers = new Map<string, Observer>();
-  let fullPlan: ActivationPlan | undefined;
-  if (selected.length) {
-    fullPlan = planActivations(prepared, new Set(selected.map((p) => p.node)), constants);
+  const observe = new Set<string>();
+  for (const subset of subsets) for (const t of planActivations(prepared, new Set(subset.map((p) => p.node)), constants).observe) observe.add(t);
+  if (observe.size) {
     const task = startTask(ctx.progress, PASSES('calibrate'), Math.min(o.calibrationSamples, calibrationData!.length), 'samples', `calibrating (${o.calibration})`);
-    observers = await calibrate(prepared, calibrator!, calibrationData, fullPlan.observe, {
+    observers = await calibrate(prepared, calibrator!, calibrationData, [...observe], {
       method: o.calibration,
       percentile: o.percentile,
       limit: o.calibrationSamples,
@@ -286,7 +298,9 @@ async function quantizeGraph(graph: Graph, policy: Policy, ctx: OperatorContext,
     const root = plan.sharedWith.get(t) ?? t;
     let p = paramsCache.get(root);
     if (!p) {
-      p = observers.get(root)!.params(actTarget);
+      const observer = observers.get(root);
+      if (!observer) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `activation '${root}' was not calibrated`, { field: root });
+      p = observer.params(actTarget);
       paramsCache.set(root, p);
     }
     const b = plan.bounds.get(t) ?? plan.bounds.get(root);
@@ -343,16 +357,7 @@ async function quantizeGraph(graph: Graph, policy: Policy, ctx: OperatorContext,
     return { name, graph: wo.graph, integer: staticSet.length + dynamicSet.length > 0, layers, weights: wo.records };
   };
 
-  const candidates: Candidate[] = [];
-  // Per-layer fallback: the layers that gained most in isolation first stay int8 when the whole is slower.
-  const tried = new Set<string>();
-  for (const t of gateBackend ? [Infinity, ...LAYER_CASCADE.filter((x) => x < o.layerThreshold)] : [Infinity]) {
-    const subset = selected.filter((p) => (layerRatios.get(p) ?? (t === Infinity ? 0 : Infinity)) < t);
-    const key = subset.map((p) => p.label).join('\n');
-    if (!subset.length || tried.has(key)) continue;
-    tried.add(key);
-    candidates.push(build(subset, [], `int8 (${subset.length} of ${eight.length} 8-bit layers)`));
-  }
+  const candidates: Candidate[] = subsets.map((subset) => build(subset, [], `int8 (${subset.length} of ${eight.length} 8-bit layers)`));
   if (dynamicNodes.length) candidates.push(build([], dynamicNodes, `dynamic (${dynamicNodes.length} layers)`));
   candidates.push(build([], [], 'weight-only'));
 
@@ -399,7 +404,7 @@ async function quantizeGraph(graph: Graph, policy: Policy, ctx: OperatorContext,
   const bytesAfter = chosen ? await fileBytes(result) : bytesBefore;
   const report: Record<string, unknown> = {
     mode: o.mode,
-    calibration: selected.length ? { method: o.calibration, samples: Math.min(o.calibrationSamples, calibrationData?.length ?? 0), tensors: fullPlan?.observe.length ?? 0 } : null,
+    calibration: observe.size ? { method: o.calibration, samples: Math.min(o.calibrationSamples, calibrationData?.length ?? 0), tensors: observe.size } : null,
     emitted: chosen?.name ?? 'float',
     bytes: { before: bytesBefore, after: bytesAfter, ratio: round3(bytesBefore / bytesAfter) },
     layers: chosen?.layers ?? [],
