@@ -89,18 +89,23 @@ describe('sparsifyByMagnitude', () => {
 });
 
 describe('magnitudePrune operator', () => {
-  it('takes the keep ratio from the policy budget and per-layer ratios from its groups', async () => {
+  it('takes the keep ratio from the policy budget, and per-layer ratios from its entries when asked', async () => {
     const graph = residualCnn();
     const policy: Policy = {
       budget: { metric: 'params', ratio: 0.5 },
       groups: [{ group: 'fc', keep: 0.1 }],
       source: 'test',
     };
-    const { graph: sparse, steps } = await compress(graph, [magnitudePrune], { policy });
+    const { graph: sparse, steps } = await compress(graph, [magnitudePrune.with({ layerPolicy: true })], {
+      policy,
+    });
     expect(count(sparse, 'fc.weight') - zerosIn(sparse, 'fc.weight')).toBe(8);
     expect(count(sparse, 'stem.weight') - zerosIn(sparse, 'stem.weight')).toBe(108);
     expect(steps[0].report).toMatchObject({ keep: 0.5, scope: 'layer' });
-    const unknown = await compress(graph, [magnitudePrune], {
+    // without layerPolicy the entries are left to channel pruning: fc keeps half like the rest
+    const { graph: uniform } = await compress(graph, [magnitudePrune], { policy });
+    expect(count(uniform, 'fc.weight') - zerosIn(uniform, 'fc.weight')).toBe(40);
+    const unknown = await compress(graph, [magnitudePrune.with({ layerPolicy: true })], {
       policy: { ...policy, groups: [{ group: 'conv9', keep: 0.5 }] },
     }).catch((e: unknown) => e);
     expect(isMetacompressError(unknown, 'MC_UNKNOWN_GROUP')).toBe(true);

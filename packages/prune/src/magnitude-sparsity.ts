@@ -168,8 +168,9 @@ function perLayerOf(policy: Policy): Record<string, number> | undefined {
 
 /**
  * The unstructured magnitude-pruning operator (see {@link sparsifyByMagnitude}). The keep ratio is
- * the `keep` option, or else the policy's budget ratio; in `layer` scope, policy entries naming a
- * layer (node label) set that layer's ratio (an unknown name is `MC_UNKNOWN_GROUP`).
+ * the `keep` option, or else the policy's budget ratio. With `layerPolicy: true` (layer scope), the
+ * policy's entries name layers (node labels) and set each one's ratio — an unknown name is
+ * `MC_UNKNOWN_GROUP`; by default policy entries are left to channel pruning (they name coupling groups).
  *
  * @example
  * await compress(graph, [magnitudePrune.with({ keep: 0.1, scope: 'global', storage: 'sparse' })], { policy: identityPolicy() });
@@ -188,10 +189,11 @@ export const magnitudePrune = defineOperator({
       ['dense', 'sparse'] as const,
       'dense',
     ),
+    layerPolicy: option.boolean('read per-layer keep ratios from the policy entries (node labels)', false),
   },
   apply(graph: Graph, policy, _ctx, opts) {
     const keep = opts.keep > 0 ? opts.keep : policy.budget.ratio;
-    const perLayer = opts.scope === 'layer' ? perLayerOf(policy) : undefined;
+    const perLayer = opts.layerPolicy && opts.scope === 'layer' ? perLayerOf(policy) : undefined;
     const result = sparsifyByMagnitude(graph, {
       keep,
       scope: opts.scope,
