@@ -74,7 +74,19 @@ export {
 } from './executor/build-executor';
 export { BUILTIN_OPS, registerTfjsOp, supportedTfjsOps, tfjsOpHandler } from './executor/op-registry';
 export type { BatchNormUpdate, ForwardSettings, ForwardState, OpContext, OpHandler } from './executor/op-context';
-export type { ConstValue, RuntimeValue, TensorValue } from './executor/runtime-value';
+export {
+  channelsLastTensor,
+  constValue,
+  layoutOf,
+  logicalTensor,
+  shapeOf,
+  storedAs,
+  tensorValue,
+  type ConstValue,
+  type RuntimeValue,
+  type TensorValue,
+  type WeightValue,
+} from './executor/runtime-value';
 export type { Layout, Tf } from './executor/layout';
 export { applyMask, maskSites, type ChannelMasks, type MaskSite } from './executor/masks';
 export { prepareGraph, type PreparedGraph } from './executor/prepare-graph';

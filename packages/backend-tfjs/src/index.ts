@@ -14,6 +14,7 @@
  * const dw = tf.grad(loss)(tf.tensor([1, 2, 3]));
  */
 import { registerTfjsBackends } from './backend/register';
+import { irGraphExecutor } from './executor/graph-executor';
 
 export {
   avgPoolCountScale,
@@ -78,4 +79,61 @@ export {
   type TrainingKernelSpec,
 } from './base';
 
-registerTfjsBackends();
+// The IR executor: buildExecutor, training, evaluation, channel masks, weight gradients.
+export {
+  applyMask,
+  buildExecutor,
+  BUILTIN_OPS,
+  channelsLastTensor,
+  constValue,
+  createOptimizer,
+  crossEntropy,
+  crossEntropyPerSample,
+  evaluate,
+  irGraphExecutor,
+  layoutOf,
+  learningRateAt,
+  logicalTensor,
+  maskSites,
+  prepareGraph,
+  registerTfjsOp,
+  shapeOf,
+  storedAs,
+  supportedTfjsOps,
+  tensorValue,
+  tfjsOpHandler,
+  train,
+  weightGradients,
+  type BatchNormUpdate,
+  type BuildExecutorOptions,
+  type ChannelMasks,
+  type ConstValue,
+  type EvaluateOptions,
+  type Executor,
+  type ForwardOptions,
+  type ForwardResult,
+  type ForwardSettings,
+  type ForwardState,
+  type Layout,
+  type LearningRateSchedule,
+  type LossContext,
+  type LossFunction,
+  type MaskSite,
+  type OpContext,
+  type OpHandler,
+  type Optimizer,
+  type OptimizerName,
+  type OptimizerSpec,
+  type PreparedGraph,
+  type RuntimeValue,
+  type TensorValue,
+  type Tf,
+  type TrainableSpec,
+  type TrainOptions,
+  type TrainResult,
+  type TrainStep,
+  type WeightValue,
+} from './base';
+
+// Registered backends run graphs with the IR executor (weightGradients, evaluate).
+registerTfjsBackends({ executor: irGraphExecutor });

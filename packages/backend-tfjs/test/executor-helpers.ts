@@ -41,7 +41,7 @@ export function weight(name: string, dims: readonly number[], seed: number, scal
 
 /** An int64 initializer. */
 export function int64(name: string, values: readonly number[], dims: readonly number[] = [values.length]): Tensor {
-  return createTensor(name, DataType.INT64, dims, values);
+  return createTensor(name, DataType.INT64, dims, [...values]);
 }
 
 /** Attribute helpers. */

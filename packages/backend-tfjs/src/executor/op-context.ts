@@ -39,7 +39,7 @@ export interface ForwardSettings {
  * inputs; the executor runs each forward pass inside `tf.tidy`.
  *
  * @example
- * const relu: OpHandler = (ctx) => ({ ...ctx.input(0), tensor: ctx.tf.relu(ctx.tensor(0)) });
+ * const relu: OpHandler = (ctx) => tensorValue(ctx.tf.relu(ctx.tensor(0)), layoutOf(ctx.input(0)));
  */
 export interface OpContext {
   readonly tf: Tf;

@@ -85,7 +85,7 @@ function key(opType: string, domain = ''): string {
  * `buildExecutor`'s `ops` option instead.
  *
  * @example
- * registerTfjsOp('MyGelu', (ctx) => ({ ...ctx.input(0), tensor: ctx.tf.mul(ctx.tensor(0), ctx.tf.sigmoid(ctx.tf.mul(ctx.tensor(0), 1.702))) }), 'com.example');
+ * registerTfjsOp('MyGelu', (ctx) => tensorValue(ctx.tf.mul(ctx.tensor(0), ctx.tf.sigmoid(ctx.tf.mul(ctx.tensor(0), 1.702))), layoutOf(ctx.input(0))), 'com.example');
  */
 export function registerTfjsOp(opType: string, handler: OpHandler, domain = ''): void {
   registered.set(key(opType, domain), handler);
