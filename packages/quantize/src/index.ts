@@ -84,4 +84,5 @@ export {
   type FakeQuantSpec,
   type WeightFakeQuantOptions,
 } from './fake-quant';
+export { fakeQuantSpecs, type FakeQuantSpecsOptions } from './qat';
 export { Names, int, op, str } from './graph-names';
