@@ -4,13 +4,14 @@
  * 10k MNIST test set; latency is float file vs quantized file at batch 64, interleaved runs, medians.
  *
  *   npm run bench -w @metacompress/quantize -- [--models lenet5,vgg_bn,resnet,mobilenetv2,lenet300]
- *       [--variants gated,static,int4,ternary,binary,fp16] [--methods] [--limit 10000] [--runs 30] [--out reports/quantize]
+ *       [--variants gated,static,int4,ternary,binary,fp16,dynamic] [--methods] [--limit 10000] [--runs 30] [--out reports/quantize]
  *
  * Variants: `gated` is the operator's default (mode auto: per-layer timing, calibrated int8 where
  * faster, weight-only elsewhere, gate against float); `static` forces int8 QDQ on every eligible
  * layer (gate off) to measure the accuracy of full static quantization; `int4`/`ternary`/`binary`/
  * `fp16` are weight-only (binary and ternary keep the first and last layer float, as XNOR-Net and
- * TWN do). `--methods` adds static int8 with each calibration method. Results go to
+ * TWN do); `dynamic` is DynamicQuantizeLinear + MatMulInteger on Gemm/MatMul (gate off). `--methods`
+ * adds static int8 with each calibration method. Results go to
  * `<out>/results.json` and a Markdown table on stdout; the files stay in `<out>/`.
  */
 import { execFileSync } from 'node:child_process';
@@ -127,6 +128,7 @@ async function main(): Promise<void> {
       else if (v === 'static') variants.push(['static', { mode: 'static', gate: false }]);
       else if (v === 'int4') variants.push(['int4', { mode: 'weight-only', bits: 4, gate: false }]);
       else if (v === 'fp16') variants.push(['fp16', { mode: 'weight-only', bits: 16, gate: false }]);
+      else if (v === 'dynamic') variants.push(['dynamic', { mode: 'dynamic', gate: false }]);
       else if (v === 'ternary') variants.push(['ternary', { mode: 'weight-only', bits: 2, gate: false, selector: edges }]);
       else if (v === 'binary') variants.push(['binary', { mode: 'weight-only', bits: 1, gate: false, selector: edges }]);
       else throw new Error(`unknown variant ${v}`);
@@ -154,7 +156,7 @@ async function main(): Promise<void> {
         checker: checker(file),
         seconds: 0,
       };
-      if (variant === 'gated' || variant === 'static') {
+      if (variant === 'gated' || variant === 'static' || variant === 'dynamic') {
         const c = await compareLatency(web, floatBytes, bytes, { batchSize: 64, runs: args.runs, warmup: 5 });
         row.floatMs = Math.round(c.referenceMs * 100) / 100;
         row.quantizedMs = Math.round(c.candidateMs * 100) / 100;
@@ -163,7 +165,7 @@ async function main(): Promise<void> {
       row.seconds = Math.round((performance.now() - started) / 100) / 10;
       rows.push(row);
       console.log(
-        `  ${variant.padEnd(16)} acc ${(accuracy * 100).toFixed(2)} % (−${row.lossPt.toFixed(2)} pt)  ${row.bytes} bytes (${row.sizeRatio}× smaller)` +
+        `  ${variant.padEnd(17)} acc ${(accuracy * 100).toFixed(2)} % (loss ${row.lossPt.toFixed(2)} pt)  ${row.bytes} bytes (${row.sizeRatio}× smaller)` +
           (row.latencyRatio !== undefined ? `  latency float ${row.floatMs} ms, quantized ${row.quantizedMs} ms, ratio ${row.latencyRatio}` : '') +
           `  [${row.emitted}; int8 layers ${row.int8Layers}; checker ${row.checker}; ${row.seconds} s]`,
       );
