@@ -3,10 +3,10 @@
 import type * as tfc from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { isMetacompressError } from '@metacompress/core';
-import { analyzeCoupling, removeChannels, type Graph } from '@metacompress/ir';
+import { DataType, analyzeCoupling, createTensor, removeChannels, type Graph } from '@metacompress/ir';
 import { loadMnist } from '@metacompress/tasks';
 import { buildExecutor, crossEntropy } from '../src/base';
-import { fixture, maxAbsDiff, ortWeb, tfjs } from './executor-helpers';
+import { a, feed, fixture, graphOf, maxAbsDiff, node, ortWeb, tfjs, weight } from './executor-helpers';
 
 async function batch(n: number, flat = false) {
   const [b] = (await loadMnist({ split: 'test' })).batches(n, { limit: n });
@@ -100,6 +100,57 @@ describe('soft channel masks', () => {
       ]);
       expect(sites.every((s) => s.axis === 1 && s.offset === 0 && s.length === 16)).toBe(true);
     } finally {
+      exec.dispose();
+    }
+  });
+
+  it('has correct second derivatives in the mask (Hessian-vector product vs differences of gradients)', async () => {
+    const { tf } = await tfjs();
+    // Smooth activations, so differences of gradients do not straddle ReLU kinks.
+    const graph = graphOf({
+      inputs: { x: [4, 3, 8, 8] },
+      outputs: ['y'],
+      nodes: [
+        node('Conv', ['x', 'w1'], ['c0'], { pads: a.ints([1, 1, 1, 1]) }, 'conv1'),
+        node('BatchNormalization', ['c0', 's', 'b', 'm', 'v'], ['c1']),
+        node('Tanh', ['c1'], ['t1']),
+        node('MaxPool', ['t1'], ['p1'], { kernel_shape: a.ints([2, 2]), strides: a.ints([2, 2]) }),
+        node('Conv', ['p1', 'w2', 'b2'], ['c2'], { group: a.int(2) }, 'conv2'),
+        node('Sigmoid', ['c2'], ['t2']),
+        node('GlobalAveragePool', ['t2'], ['g']),
+        node('Flatten', ['g'], ['f']),
+        node('Gemm', ['f', 'fw', 'fb'], ['y'], { transB: a.int(1) }, 'fc'),
+      ],
+      initializers: [
+        weight('w1', [6, 3, 3, 3], 1),
+        weight('s', [6], 2),
+        weight('b', [6], 3),
+        weight('m', [6], 4),
+        createTensor('v', DataType.FLOAT, [6], [0.5, 0.7, 1.1, 0.9, 0.3, 1.3]),
+        weight('w2', [4, 3, 3, 3], 5),
+        weight('b2', [4], 6),
+        weight('fw', [3, 4], 7),
+        weight('fb', [3], 8),
+      ],
+    });
+    const exec = buildExecutor(graph, { tf });
+    const x = tf.tensor(feed([4, 3, 8, 8], 9).data, [4, 3, 8, 8]);
+    const y = tf.tensor1d([0, 1, 2, 1], 'int32');
+    const m0 = tf.tensor1d([0.3, 0.9, 0.6, 0.8, 0.45, 0.7]);
+    const v = tf.tensor1d([0.8, -0.5, 0.3, 0.9, -0.7, 0.2]);
+    const loss = (m: tfc.Tensor) => crossEntropy(tf, exec.predict(x, { masks: { conv1: m } }), y);
+    const gradAt = (m: tfc.Tensor) => tf.tidy(() => Float32Array.from(tf.grad(loss)(m).dataSync()));
+    try {
+      const hvp = tf.tidy(() => Float32Array.from(tf.grad((m: tfc.Tensor) => tf.sum(tf.mul(tf.grad(loss)(m), v)))(m0).dataSync()));
+      const eps = 1e-2;
+      const up = gradAt(tf.add(m0, tf.mul(v, eps)));
+      const down = gradAt(tf.sub(m0, tf.mul(v, eps)));
+      const fd = up.map((g, i) => (g - down[i]!) / (2 * eps));
+      const scale = Math.max(...fd.map(Math.abs));
+      expect(scale).toBeGreaterThan(1e-3);
+      expect(maxAbsDiff(hvp, fd)).toBeLessThanOrEqual(0.01 * scale);
+    } finally {
+      tf.dispose([x, y, m0, v]);
       exec.dispose();
     }
   });
