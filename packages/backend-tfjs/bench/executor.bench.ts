@@ -21,10 +21,15 @@ const STEPS = Number(arg('steps', '40'));
 const WARMUP = 5;
 const BATCH = 64;
 
-const runtime = await initTfjs({ prefer: [arg('backend', 'wasm') as 'wasm' | 'cpu'], log: (m) => console.log(m) });
+const runtime = await initTfjs({
+  prefer: [arg('backend', 'wasm') as 'wasm' | 'cpu'],
+  log: (m) => console.log(m),
+});
 const tf = runtime.tf;
 const train = await loadMnist({ split: 'train' });
-const batches = [...train.batches(BATCH, { limit: BATCH * (STEPS + WARMUP), shuffleSeed: 3, dropLast: true })];
+const batches = [
+  ...train.batches(BATCH, { limit: BATCH * (STEPS + WARMUP), shuffleSeed: 3, dropLast: true }),
+];
 const inputs = batches.map((b) => tf.tensor4d(b.inputs.data, [BATCH, 1, 28, 28]));
 const labels = batches.map((b) => tf.tensor1d(b.labels, 'int32'));
 const graph = await loadOnnx(join(import.meta.dirname, '../../../fixtures/models/lenet5.onnx'));
@@ -47,7 +52,10 @@ function executorRate(layout: 'channels-last' | 'channels-first'): number {
   const vars = exec.trainableVariables;
   const rate = samplesPerSecond((i) =>
     tf.tidy(() => {
-      const { grads } = tf.variableGrads(() => crossEntropy(tf, exec.predict(inputs[i]!, { training: true }), labels[i]!), vars as never);
+      const { grads } = tf.variableGrads(
+        () => crossEntropy(tf, exec.predict(inputs[i]!, { training: true }), labels[i]!),
+        vars as never,
+      );
       opt.apply(
         vars,
         vars.map((v) => grads[v.name]),
@@ -64,7 +72,13 @@ function executorRate(layout: 'channels-last' | 'channels-first'): number {
 function lenetLayers(): tfl.LayersModel {
   return tfl.sequential({
     layers: [
-      tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 6, kernelSize: 5, padding: 'same', activation: 'relu' }),
+      tfl.layers.conv2d({
+        inputShape: [28, 28, 1],
+        filters: 6,
+        kernelSize: 5,
+        padding: 'same',
+        activation: 'relu',
+      }),
       tfl.layers.maxPooling2d({ poolSize: 2 }),
       tfl.layers.conv2d({ filters: 16, kernelSize: 5, activation: 'relu' }),
       tfl.layers.maxPooling2d({ poolSize: 2 }),
@@ -80,10 +94,20 @@ function layersCustomLoopRate(): number {
   const model = lenetLayers();
   const nhwc = inputs.map((x) => tf.transpose(x, [0, 2, 3, 1]));
   const opt = createOptimizer(tf, 'adam');
-  const vars = model.trainableWeights.map((w) => (w as unknown as { val: import('@tensorflow/tfjs-core').Variable }).val);
+  const vars = model.trainableWeights.map(
+    (w) => (w as unknown as { val: import('@tensorflow/tfjs-core').Variable }).val,
+  );
   const rate = samplesPerSecond((i) =>
     tf.tidy(() => {
-      const { grads } = tf.variableGrads(() => crossEntropy(tf, model.apply(nhwc[i]!, { training: true }) as import('@tensorflow/tfjs-core').Tensor, labels[i]!), vars);
+      const { grads } = tf.variableGrads(
+        () =>
+          crossEntropy(
+            tf,
+            model.apply(nhwc[i]!, { training: true }) as import('@tensorflow/tfjs-core').Tensor,
+            labels[i]!,
+          ),
+        vars,
+      );
       opt.apply(
         vars,
         vars.map((v) => grads[v.name]),
@@ -99,7 +123,10 @@ function layersCustomLoopRate(): number {
 
 async function layersTrainOnBatchRate(): Promise<number> {
   const model = lenetLayers();
-  model.compile({ optimizer: tf.train.adam(1e-3), loss: (yTrue, yPred) => tf.losses.softmaxCrossEntropy(yTrue, yPred) });
+  model.compile({
+    optimizer: tf.train.adam(1e-3),
+    loss: (yTrue, yPred) => tf.losses.softmaxCrossEntropy(yTrue, yPred),
+  });
   const nhwc = inputs.map((x) => tf.transpose(x, [0, 2, 3, 1]));
   const oneHot = labels.map((y) => tf.oneHot(y, 10));
   for (let i = 0; i < WARMUP; i++) await model.trainOnBatch(nhwc[i]!, oneHot[i]!);
@@ -129,8 +156,13 @@ const results: [string, number][] = [
   ['LayersModel.trainOnBatch', await layersTrainOnBatchRate()],
 ];
 const reference = results[2]![1];
-console.log(`\nLeNet-5 training, batch ${BATCH}, Adam, ${STEPS} steps × 3 (median), engine ${runtime.engine}:`);
-for (const [name, rate] of results) console.log(`  ${name.padEnd(40)} ${rate.toFixed(0).padStart(6)} samples/s  (${(rate / reference).toFixed(2)}× the LayersModel loop)`);
+console.log(
+  `\nLeNet-5 training, batch ${BATCH}, Adam, ${STEPS} steps × 3 (median), engine ${runtime.engine}:`,
+);
+for (const [name, rate] of results)
+  console.log(
+    `  ${name.padEnd(40)} ${rate.toFixed(0).padStart(6)} samples/s  (${(rate / reference).toFixed(2)}× the LayersModel loop)`,
+  );
 console.log(`\nInference, batch ${BATCH}:`);
 console.log(`  channels-last  ${inferenceRate('channels-last').toFixed(0)} samples/s`);
 console.log(`  channels-first ${inferenceRate('channels-first').toFixed(0)} samples/s`);

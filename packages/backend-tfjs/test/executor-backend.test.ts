@@ -1,10 +1,26 @@
 // Core's DifferentiableBackend on the executor (weightGradients, evaluate, engine), reading weights
 // back (toGraph, readWeight, params), errors and memory hygiene.
 import { describe, expect, it } from 'vitest';
-import { BackendRegistry, backends, isMetacompressError, type Dataset, type LabeledBatch } from '@metacompress/core';
+import {
+  BackendRegistry,
+  backends,
+  isMetacompressError,
+  type Dataset,
+  type LabeledBatch,
+} from '@metacompress/core';
 import { DataType, isFloatType, toFloat32, withFloat32, type Graph } from '@metacompress/ir';
 import { loadMnist } from '@metacompress/tasks';
-import { buildExecutor, crossEntropy, irGraphExecutor, layoutOf, registerTfjsBackends, registerTfjsOp, tensorValue, weightGradients, type TfjsDifferentiableBackend } from '../src/base';
+import {
+  buildExecutor,
+  crossEntropy,
+  irGraphExecutor,
+  layoutOf,
+  registerTfjsBackends,
+  registerTfjsOp,
+  tensorValue,
+  weightGradients,
+  type TfjsDifferentiableBackend,
+} from '../src/base';
 import { a, compareWithOrt, feed, fixture, graphOf, node, ortWeb, tfjs, weight } from './executor-helpers';
 
 async function batches(n: number, count: number): Promise<LabeledBatch[]> {
@@ -16,7 +32,14 @@ async function lossOf(graph: Graph, batch: LabeledBatch): Promise<number> {
   const { tf } = await tfjs();
   const exec = buildExecutor(graph, { tf });
   try {
-    return tf.tidy(() => crossEntropy(tf, exec.predict(tf.tensor(batch.inputs.data, [...batch.inputs.dims])), tf.tensor1d(batch.labels, 'int32')).dataSync()[0]!);
+    return tf.tidy(
+      () =>
+        crossEntropy(
+          tf,
+          exec.predict(tf.tensor(batch.inputs.data, [...batch.inputs.dims])),
+          tf.tensor1d(batch.labels, 'int32'),
+        ).dataSync()[0]!,
+    );
   } finally {
     exec.dispose();
   }
@@ -29,7 +52,11 @@ function flatMnist(data: Dataset): Dataset {
     length: data.length,
     numClasses: data.numClasses,
     sampleShape: [784],
-    batches: (n, o) => [...data.batches(n, o)].map((b) => ({ ...b, inputs: { dims: [b.labels.length, 784], data: b.inputs.data } })),
+    batches: (n, o) =>
+      [...data.batches(n, o)].map((b) => ({
+        ...b,
+        inputs: { dims: [b.labels.length, 784], data: b.inputs.data },
+      })),
   };
 }
 
@@ -37,7 +64,8 @@ function errorOf(f: () => unknown): { code?: string; node?: string; message: str
   try {
     f();
   } catch (error) {
-    if (isMetacompressError(error)) return { code: error.code, node: error.details.node, message: error.message };
+    if (isMetacompressError(error))
+      return { code: error.code, node: error.details.node, message: error.message };
     return { message: String(error) };
   }
   return { message: 'no error' };
@@ -49,7 +77,12 @@ describe('weightGradients', () => {
     const graph = await fixture('lenet5.onnx');
     const [batch] = await batches(32, 1);
     const grads = weightGradients(tf, graph, [batch!]);
-    expect([...grads.keys()].sort()).toEqual(graph.initializers.filter((t) => isFloatType(t.dataType)).map((t) => t.name).sort());
+    expect([...grads.keys()].sort()).toEqual(
+      graph.initializers
+        .filter((t) => isFloatType(t.dataType))
+        .map((t) => t.name)
+        .sort(),
+    );
     // conv and Gemm weights are stored transposed inside the executor: gradients come back in ONNX layout.
     for (const name of ['conv1.weight', 'conv2.bias', 'fc1.weight', 'fc3.weight']) {
       const g = grads.get(name)!;
@@ -61,7 +94,10 @@ describe('weightGradients', () => {
       const at = (delta: number) => {
         const w = Float32Array.from(toFloat32(t));
         w[i]! += delta;
-        return { ...graph, initializers: graph.initializers.map((x) => (x.name === name ? withFloat32(x, x.dims, w) : x)) };
+        return {
+          ...graph,
+          initializers: graph.initializers.map((x) => (x.name === name ? withFloat32(x, x.dims, w) : x)),
+        };
       };
       const fd = ((await lossOf(at(eps), batch!)) - (await lossOf(at(-eps), batch!))) / (2 * eps);
       expect(Math.abs(g[i]!)).toBeGreaterThan(1e-3);
@@ -78,7 +114,8 @@ describe('weightGradients', () => {
     const two = weightGradients(tf, graph, [b2!]);
     for (const [name, g] of both) {
       const sum = one.get(name)!.map((v, i) => v + two.get(name)![i]!);
-      for (let i = 0; i < g.length; i++) expect(Math.abs(g[i]! - sum[i]!)).toBeLessThanOrEqual(1e-5 + 1e-4 * Math.abs(sum[i]!));
+      for (let i = 0; i < g.length; i++)
+        expect(Math.abs(g[i]! - sum[i]!)).toBeLessThanOrEqual(1e-5 + 1e-4 * Math.abs(sum[i]!));
     }
     // layers.2.bn2.bias feeds its own BN and, through an Identity node, the downsample BN.
     expect(both.get('layers.2.bn2.bias')!.some((v) => v !== 0)).toBe(true);
@@ -89,7 +126,11 @@ describe('weightGradients', () => {
 describe('the registered differentiable backend', () => {
   it('evaluates like onnxruntime-web and computes weight gradients, on the engine it names', async () => {
     const registry = new BackendRegistry();
-    registerTfjsBackends({ registry, env: { METACOMPRESS_TFJS_BACKEND: 'wasm,cpu' }, executor: irGraphExecutor });
+    registerTfjsBackends({
+      registry,
+      env: { METACOMPRESS_TFJS_BACKEND: 'wasm,cpu' },
+      executor: irGraphExecutor,
+    });
     const backend = await registry.resolve<TfjsDifferentiableBackend>('differentiable');
     expect(['tfjs-wasm', 'tfjs-cpu']).toContain(backend.engine);
     const graph = await fixture('vgg_bn-bn.onnx');
@@ -105,8 +146,15 @@ describe('the registered differentiable backend', () => {
 
   it("is what importing the package registers in core's registry", async () => {
     await import('../src/index');
-    const backend = await backends.resolve<TfjsDifferentiableBackend>('differentiable', ['tfjs-wasm', 'tfjs-cpu']);
-    const result = await backend.evaluate(await fixture('lenet300.onnx'), flatMnist(await loadMnist({ split: 'test' })), { limit: 64 });
+    const backend = await backends.resolve<TfjsDifferentiableBackend>('differentiable', [
+      'tfjs-wasm',
+      'tfjs-cpu',
+    ]);
+    const result = await backend.evaluate(
+      await fixture('lenet300.onnx'),
+      flatMnist(await loadMnist({ split: 'test' })),
+      { limit: 64 },
+    );
     expect(result.samples).toBe(64);
     expect(result.accuracy).toBeGreaterThan(0.9);
   });
@@ -148,7 +196,13 @@ describe('reading weights back', () => {
       inputs: { x: [2, 3] },
       outputs: ['y'],
       nodes: [node('Gemm', ['x', 'w'], ['y'], { transB: a.int(1) })],
-      initializers: [{ ...weight('w', [4, 3], 1), dataType: DataType.FLOAT16, raw: new Uint8Array(new Uint16Array(12).fill(0x3c00).buffer) }],
+      initializers: [
+        {
+          ...weight('w', [4, 3], 1),
+          dataType: DataType.FLOAT16,
+          raw: new Uint8Array(new Uint16Array(12).fill(0x3c00).buffer),
+        },
+      ],
     });
     const exec = buildExecutor(graph, { tf });
     try {
@@ -172,9 +226,13 @@ describe('reading weights back', () => {
       const plain = tf.tidy(() => Array.from(exec.predict(x).dataSync()));
       expect(same).toEqual(plain);
       const fc3 = exec.variables.get('fc3.bias')!;
-      const shifted = tf.tidy(() => Array.from(exec.predict(x, { params: { 'fc3.bias': tf.add(fc3, 1) } }).dataSync()));
+      const shifted = tf.tidy(() =>
+        Array.from(exec.predict(x, { params: { 'fc3.bias': tf.add(fc3, 1) } }).dataSync()),
+      );
       shifted.forEach((v, i) => expect(v).toBeCloseTo(plain[i]! + 1, 4));
-      expect(errorOf(() => exec.predict(x, { params: { 'fc1.weight': tf.zeros([120, 400]) } })).code).toBe('MC_SHAPE_MISMATCH');
+      expect(errorOf(() => exec.predict(x, { params: { 'fc1.weight': tf.zeros([120, 400]) } })).code).toBe(
+        'MC_SHAPE_MISMATCH',
+      );
     } finally {
       tf.dispose(x);
       exec.dispose();
@@ -185,7 +243,11 @@ describe('reading weights back', () => {
 describe('errors and memory', () => {
   it('names the node of an unsupported op; custom handlers plug in per executor or globally', async () => {
     const { tf } = await tfjs();
-    const graph = graphOf({ inputs: { x: [2, 3] }, outputs: ['y'], nodes: [node('Relu', ['x'], ['r'], {}, 'relu'), node('FancyOp', ['r'], ['y'], {}, 'fancy_1')] });
+    const graph = graphOf({
+      inputs: { x: [2, 3] },
+      outputs: ['y'],
+      nodes: [node('Relu', ['x'], ['r'], {}, 'relu'), node('FancyOp', ['r'], ['y'], {}, 'fancy_1')],
+    });
     const exec = buildExecutor(graph, { tf });
     const x = tf.ones([2, 3]);
     try {
@@ -193,7 +255,10 @@ describe('errors and memory', () => {
       expect(e.code).toBe('MC_UNSUPPORTED_OP');
       expect(e.node).toBe('fancy_1');
       expect(e.message).toContain('FancyOp');
-      const local = buildExecutor(graph, { tf, ops: { FancyOp: (ctx) => tensorValue(ctx.tf.mul(ctx.tensor(0), 3), layoutOf(ctx.input(0))) } });
+      const local = buildExecutor(graph, {
+        tf,
+        ops: { FancyOp: (ctx) => tensorValue(ctx.tf.mul(ctx.tensor(0), 3), layoutOf(ctx.input(0))) },
+      });
       expect(tf.tidy(() => Array.from(local.forward({ x }).y!.dataSync()))).toEqual(new Array(6).fill(3));
       local.dispose();
       registerTfjsOp('FancyOp', (ctx) => tensorValue(ctx.tf.mul(ctx.tensor(0), 5), layoutOf(ctx.input(0))));
@@ -211,10 +276,14 @@ describe('errors and memory', () => {
     const exec = buildExecutor(await fixture('lenet5.onnx'), { tf });
     try {
       expect(errorOf(() => exec.forward({})).code).toBe('MC_INVALID_ARGUMENT');
-      expect(errorOf(() => exec.forward({ input: tf.zeros([1, 1, 28, 28]), other: tf.zeros([1]) })).code).toBe('MC_INVALID_ARGUMENT');
+      expect(
+        errorOf(() => exec.forward({ input: tf.zeros([1, 1, 28, 28]), other: tf.zeros([1]) })).code,
+      ).toBe('MC_INVALID_ARGUMENT');
       expect(errorOf(() => exec.forward({ input: tf.zeros([1, 1, 28, 27]) })).code).toBe('MC_SHAPE_MISMATCH');
       expect(errorOf(() => exec.forward({ input: tf.zeros([1, 28, 28]) })).code).toBe('MC_SHAPE_MISMATCH');
-      expect(errorOf(() => exec.forward({ input: tf.zeros([1, 1, 28, 28]) }, { outputs: ['nope'] })).code).toBe('MC_INVALID_ARGUMENT');
+      expect(
+        errorOf(() => exec.forward({ input: tf.zeros([1, 1, 28, 28]) }, { outputs: ['nope'] })).code,
+      ).toBe('MC_INVALID_ARGUMENT');
     } finally {
       exec.dispose();
     }

@@ -12,7 +12,9 @@ interface ManifestEntry {
   sampleLogits: number[][];
   batchNorm: string;
 }
-const manifest = JSON.parse(readFileSync(join(FIXTURES, 'manifest.json'), 'utf8')) as { files: Record<string, ManifestEntry> };
+const manifest = JSON.parse(readFileSync(join(FIXTURES, 'manifest.json'), 'utf8')) as {
+  files: Record<string, ManifestEntry>;
+};
 const files = Object.keys(manifest.files).sort();
 const BATCH = 16;
 
@@ -24,7 +26,16 @@ async function mnistBatch(flat: boolean) {
 
 describe('executor vs onnxruntime-web on the MNIST fixtures', () => {
   it('covers LeNet-5, VGG-BN, ResNet and MobileNetV2 with BN folded and kept', () => {
-    for (const f of ['lenet5.onnx', 'vgg_bn.onnx', 'vgg_bn-bn.onnx', 'resnet.onnx', 'resnet-bn.onnx', 'mobilenetv2.onnx', 'mobilenetv2-bn.onnx']) expect(files).toContain(f);
+    for (const f of [
+      'lenet5.onnx',
+      'vgg_bn.onnx',
+      'vgg_bn-bn.onnx',
+      'resnet.onnx',
+      'resnet-bn.onnx',
+      'mobilenetv2.onnx',
+      'mobilenetv2-bn.onnx',
+    ])
+      expect(files).toContain(f);
   });
 
   it.each(files)('%s: max abs diff ≤ 1e-4 on 16 test images, and the PyTorch logits', async (file) => {

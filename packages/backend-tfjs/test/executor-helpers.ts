@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { DenseTensor } from '@metacompress/core';
 import { createOrtWebBackend, type OrtBackend } from '@metacompress/backend-ort/base';
-import { DataType, createTensor, loadOnnx, type Attribute, type Graph, type Node, type Tensor } from '@metacompress/ir';
+import {
+  DataType,
+  createTensor,
+  loadOnnx,
+  type Attribute,
+  type Graph,
+  type Node,
+  type Tensor,
+} from '@metacompress/ir';
 import { buildExecutor, initTfjs, type BuildExecutorOptions, type TfjsRuntime } from '../src/base';
 
 export const FIXTURES = join(import.meta.dirname, '../../../fixtures/models');
@@ -40,7 +48,11 @@ export function weight(name: string, dims: readonly number[], seed: number, scal
 }
 
 /** An int64 initializer. */
-export function int64(name: string, values: readonly number[], dims: readonly number[] = [values.length]): Tensor {
+export function int64(
+  name: string,
+  values: readonly number[],
+  dims: readonly number[] = [values.length],
+): Tensor {
   return createTensor(name, DataType.INT64, dims, [...values]);
 }
 
@@ -56,7 +68,13 @@ export const a = {
 
 let counter = 0;
 /** A node (named `<opType>_<n>` unless given). */
-export function node(opType: string, inputs: readonly string[], outputs: readonly string[], attributes: Record<string, Attribute> = {}, name?: string): Node {
+export function node(
+  opType: string,
+  inputs: readonly string[],
+  outputs: readonly string[],
+  attributes: Record<string, Attribute> = {},
+  name?: string,
+): Node {
   return { name: name ?? `${opType}_${counter++}`, opType, domain: '', inputs, outputs, attributes };
 }
 
@@ -71,11 +89,19 @@ export function graphOf(spec: {
   return {
     name: 'test',
     nodes: spec.nodes,
-    inputs: Object.entries(spec.inputs).map(([name, shape]) => ({ name, type: { kind: 'tensor', elemType: DataType.FLOAT, shape } })),
+    inputs: Object.entries(spec.inputs).map(([name, shape]) => ({
+      name,
+      type: { kind: 'tensor', elemType: DataType.FLOAT, shape },
+    })),
     outputs: spec.outputs.map((name) => ({ name, type: { kind: 'tensor', elemType: DataType.FLOAT } })),
     valueInfo: [],
     initializers: spec.initializers ?? [],
-    model: { irVersion: 8, opsetImports: [{ domain: '', version: spec.opset ?? 13 }], metadataProps: [], producerName: 'executor-test' },
+    model: {
+      irVersion: 8,
+      opsetImports: [{ domain: '', version: spec.opset ?? 13 }],
+      metadataProps: [],
+      producerName: 'executor-test',
+    },
   };
 }
 
@@ -95,7 +121,12 @@ export async function compareWithOrt(
   graph: Graph,
   feeds: Record<string, DenseTensor<Float32Array>>,
   options: Omit<BuildExecutorOptions, 'tf'> = {},
-): Promise<{ maxDiff: number; tfjs: Record<string, Float32Array>; ort: Record<string, Float32Array>; shapes: Record<string, number[]> }> {
+): Promise<{
+  maxDiff: number;
+  tfjs: Record<string, Float32Array>;
+  ort: Record<string, Float32Array>;
+  shapes: Record<string, number[]>;
+}> {
   const { tf } = await tfjs();
   const exec = buildExecutor(graph, { ...options, tf });
   const tfOut: Record<string, Float32Array> = {};

@@ -28,65 +28,84 @@ const CASES = [
 ] as const;
 
 describe('soft channel masks', () => {
-  it.each(CASES)('$file, group $group: d loss / d mask matches finite differences', async ({ file, group: id }) => {
-    const { tf } = await tfjs();
-    const graph = await fixture(file);
-    const g = group(graph, id);
-    const data = await batch(16, file === 'lenet300.onnx');
-    const exec = buildExecutor(graph, { tf });
-    const x = tf.tensor(data.data, data.dims);
-    const y = tf.tensor1d(data.labels, 'int32');
-    // Soft mask values in [0.3, 1), away from ReLU kinks.
-    const values = Float32Array.from({ length: g.channels }, (_, i) => 0.3 + ((i * 0.37) % 0.7));
-    const loss = (m: tfc.Tensor) => tf.tidy(() => tf.mul(crossEntropy(tf, exec.predict(x, { masks: { [id]: m } }), y), 16) as tfc.Scalar);
-    const lossAt = (v: Float32Array) => tf.tidy(() => loss(tf.tensor1d(v)).dataSync()[0]!);
-    try {
-      const grad = tf.tidy(() => Float32Array.from(tf.grad(loss)(tf.tensor1d(values)).dataSync()));
-      expect(grad.length).toBe(g.channels);
-      const largest = [...grad.keys()].sort((i, j) => Math.abs(grad[j]!) - Math.abs(grad[i]!)).slice(0, 3);
-      expect(Math.abs(grad[largest[0]!]!)).toBeGreaterThan(1e-3);
-      // Central differences with a small step: the loss is curved in the mask (a residual group's mask
-      // scales several producers), so larger steps drift by a few percent.
-      const eps = 1e-3;
-      for (const i of largest) {
-        const up = Float32Array.from(values);
-        const down = Float32Array.from(values);
-        up[i]! += eps;
-        down[i]! -= eps;
-        const fd = (lossAt(up) - lossAt(down)) / (2 * eps);
-        expect(Math.abs(fd - grad[i]!)).toBeLessThanOrEqual(0.01 * Math.abs(grad[i]!) + 0.01);
+  it.each(CASES)(
+    '$file, group $group: d loss / d mask matches finite differences',
+    async ({ file, group: id }) => {
+      const { tf } = await tfjs();
+      const graph = await fixture(file);
+      const g = group(graph, id);
+      const data = await batch(16, file === 'lenet300.onnx');
+      const exec = buildExecutor(graph, { tf });
+      const x = tf.tensor(data.data, data.dims);
+      const y = tf.tensor1d(data.labels, 'int32');
+      // Soft mask values in [0.3, 1), away from ReLU kinks.
+      const values = Float32Array.from({ length: g.channels }, (_, i) => 0.3 + ((i * 0.37) % 0.7));
+      const loss = (m: tfc.Tensor) =>
+        tf.tidy(() => tf.mul(crossEntropy(tf, exec.predict(x, { masks: { [id]: m } }), y), 16) as tfc.Scalar);
+      const lossAt = (v: Float32Array) => tf.tidy(() => loss(tf.tensor1d(v)).dataSync()[0]!);
+      try {
+        const grad = tf.tidy(() => Float32Array.from(tf.grad(loss)(tf.tensor1d(values)).dataSync()));
+        expect(grad.length).toBe(g.channels);
+        const largest = [...grad.keys()].sort((i, j) => Math.abs(grad[j]!) - Math.abs(grad[i]!)).slice(0, 3);
+        expect(Math.abs(grad[largest[0]!]!)).toBeGreaterThan(1e-3);
+        // Central differences with a small step: the loss is curved in the mask (a residual group's mask
+        // scales several producers), so larger steps drift by a few percent.
+        const eps = 1e-3;
+        for (const i of largest) {
+          const up = Float32Array.from(values);
+          const down = Float32Array.from(values);
+          up[i]! += eps;
+          down[i]! -= eps;
+          const fd = (lossAt(up) - lossAt(down)) / (2 * eps);
+          expect(Math.abs(fd - grad[i]!)).toBeLessThanOrEqual(0.01 * Math.abs(grad[i]!) + 0.01);
+        }
+      } finally {
+        tf.dispose([x, y]);
+        exec.dispose();
       }
-    } finally {
-      tf.dispose([x, y]);
-      exec.dispose();
-    }
-  });
+    },
+  );
 
-  it.each(CASES)('$file, group $group: a 0/1 mask equals removing the channels (onnxruntime-web on removeChannels)', async ({ file, group: id }) => {
-    const { tf } = await tfjs();
-    const graph = await fixture(file);
-    const g = group(graph, id);
-    const data = await batch(8, file === 'lenet300.onnx');
-    const drop = new Set([1, 3, g.channels - 2]);
-    const keep = Array.from({ length: g.channels }, (_, i) => i).filter((i) => !drop.has(i));
-    const pruned = removeChannels(graph, { [id]: keep });
-    const exec = buildExecutor(graph, { tf });
-    try {
-      const masked = tf.tidy(() => {
-        const mask = tf.tensor1d(Array.from({ length: g.channels }, (_, i) => (drop.has(i) ? 0 : 1)));
-        return Float32Array.from(exec.predict(tf.tensor(data.data, data.dims), { masks: new Map([[id, mask]]) }).dataSync());
-      });
-      const unmasked = tf.tidy(() => Float32Array.from(exec.predict(tf.tensor(data.data, data.dims)).dataSync()));
-      const ones = tf.tidy(() => Float32Array.from(exec.predict(tf.tensor(data.data, data.dims), { masks: { [id]: tf.ones([g.channels]) } }).dataSync()));
-      const ref = await (await ortWeb()).run(pruned, { [graph.inputs[0]!.name]: { dims: data.dims, data: data.data } });
-      const reference = ref[graph.outputs[0]!.name]!.data as Float32Array;
-      expect(maxAbsDiff(masked, reference)).toBeLessThanOrEqual(1e-4);
-      expect(maxAbsDiff(masked, unmasked)).toBeGreaterThan(1e-3);
-      expect(maxAbsDiff(ones, unmasked)).toBe(0);
-    } finally {
-      exec.dispose();
-    }
-  });
+  it.each(CASES)(
+    '$file, group $group: a 0/1 mask equals removing the channels (onnxruntime-web on removeChannels)',
+    async ({ file, group: id }) => {
+      const { tf } = await tfjs();
+      const graph = await fixture(file);
+      const g = group(graph, id);
+      const data = await batch(8, file === 'lenet300.onnx');
+      const drop = new Set([1, 3, g.channels - 2]);
+      const keep = Array.from({ length: g.channels }, (_, i) => i).filter((i) => !drop.has(i));
+      const pruned = removeChannels(graph, { [id]: keep });
+      const exec = buildExecutor(graph, { tf });
+      try {
+        const masked = tf.tidy(() => {
+          const mask = tf.tensor1d(Array.from({ length: g.channels }, (_, i) => (drop.has(i) ? 0 : 1)));
+          return Float32Array.from(
+            exec.predict(tf.tensor(data.data, data.dims), { masks: new Map([[id, mask]]) }).dataSync(),
+          );
+        });
+        const unmasked = tf.tidy(() =>
+          Float32Array.from(exec.predict(tf.tensor(data.data, data.dims)).dataSync()),
+        );
+        const ones = tf.tidy(() =>
+          Float32Array.from(
+            exec
+              .predict(tf.tensor(data.data, data.dims), { masks: { [id]: tf.ones([g.channels]) } })
+              .dataSync(),
+          ),
+        );
+        const ref = await (
+          await ortWeb()
+        ).run(pruned, { [graph.inputs[0]!.name]: { dims: data.dims, data: data.data } });
+        const reference = ref[graph.outputs[0]!.name]!.data as Float32Array;
+        expect(maxAbsDiff(masked, reference)).toBeLessThanOrEqual(1e-4);
+        expect(maxAbsDiff(masked, unmasked)).toBeGreaterThan(1e-3);
+        expect(maxAbsDiff(ones, unmasked)).toBe(0);
+      } finally {
+        exec.dispose();
+      }
+    },
+  );
 
   it('places masks after BatchNormalization, and on every producer of a residual group', async () => {
     const { tf } = await tfjs();
@@ -141,7 +160,13 @@ describe('soft channel masks', () => {
     const loss = (m: tfc.Tensor) => crossEntropy(tf, exec.predict(x, { masks: { conv1: m } }), y);
     const gradAt = (m: tfc.Tensor) => tf.tidy(() => Float32Array.from(tf.grad(loss)(m).dataSync()));
     try {
-      const hvp = tf.tidy(() => Float32Array.from(tf.grad((m: tfc.Tensor) => tf.sum(tf.mul(tf.grad(loss)(m), v)))(m0).dataSync()));
+      const hvp = tf.tidy(() =>
+        Float32Array.from(
+          tf
+            .grad((m: tfc.Tensor) => tf.sum(tf.mul(tf.grad(loss)(m), v)))(m0)
+            .dataSync(),
+        ),
+      );
       const eps = 1e-2;
       const up = gradAt(tf.add(m0, tf.mul(v, eps)));
       const down = gradAt(tf.sub(m0, tf.mul(v, eps)));
@@ -169,7 +194,9 @@ describe('soft channel masks', () => {
     };
     try {
       expect(code(() => exec.predict(x, { masks: { nope: tf.ones([6]) } }))).toBe('MC_UNKNOWN_GROUP');
-      expect(code(() => exec.predict(x, { masks: { '/conv1/Conv': tf.ones([5]) } }))).toBe('MC_SHAPE_MISMATCH');
+      expect(code(() => exec.predict(x, { masks: { '/conv1/Conv': tf.ones([5]) } }))).toBe(
+        'MC_SHAPE_MISMATCH',
+      );
     } finally {
       tf.dispose(x);
       exec.dispose();

@@ -31,7 +31,10 @@ describe('optimizers', () => {
         return w;
       });
     const close = (a: number[], b: number[]) => a.forEach((x, i) => expect(x).toBeCloseTo(b[i]!, 5));
-    close(run('sgd', 0.1), reference((w, g) => w - 0.1 * g));
+    close(
+      run('sgd', 0.1),
+      reference((w, g) => w - 0.1 * g),
+    );
     close(
       run({ name: 'momentum', momentum: 0.9 }, 0.1),
       reference((w, g, s, t) => {
@@ -89,7 +92,9 @@ describe('learning-rate schedules', () => {
     expect(learningRateAt({ kind: 'cosine', minFactor: 0.1 }, 1, 100, 100)).toBeCloseTo(0.1, 10);
     expect(learningRateAt({ kind: 'step', every: 10, gamma: 0.5 }, 1, 25, 100)).toBe(0.25);
     expect(learningRateAt({ kind: 'linear', endFactor: 0 }, 1, 50, 100)).toBeCloseTo(0.5, 10);
-    const oneCycle = Array.from({ length: 100 }, (_, i) => learningRateAt({ kind: 'one-cycle', pctStart: 0.3 }, 1, i, 100));
+    const oneCycle = Array.from({ length: 100 }, (_, i) =>
+      learningRateAt({ kind: 'one-cycle', pctStart: 0.3 }, 1, i, 100),
+    );
     expect(oneCycle[0]).toBeCloseTo(1 / 25, 10);
     expect(Math.max(...oneCycle)).toBeCloseTo(1, 10);
     expect(oneCycle.indexOf(Math.max(...oneCycle))).toBe(29);
@@ -106,10 +111,16 @@ describe('losses', () => {
       [0.5, 0.5, 3],
     ];
     const labels = [0, 2];
-    const expected = logits.map((row, i) => Math.log(row.reduce((s, v) => s + Math.exp(v), 0)) - row[labels[i]!]!);
-    const per = tf.tidy(() => Array.from(crossEntropyPerSample(tf, tf.tensor2d(logits), tf.tensor1d(labels, 'int32')).dataSync()));
+    const expected = logits.map(
+      (row, i) => Math.log(row.reduce((s, v) => s + Math.exp(v), 0)) - row[labels[i]!]!,
+    );
+    const per = tf.tidy(() =>
+      Array.from(crossEntropyPerSample(tf, tf.tensor2d(logits), tf.tensor1d(labels, 'int32')).dataSync()),
+    );
     per.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 5));
-    const mean = tf.tidy(() => crossEntropy(tf, tf.tensor2d(logits), tf.tensor1d(labels, 'int32')).dataSync()[0]!);
+    const mean = tf.tidy(
+      () => crossEntropy(tf, tf.tensor2d(logits), tf.tensor1d(labels, 'int32')).dataSync()[0]!,
+    );
     expect(mean).toBeCloseTo((expected[0]! + expected[1]!) / 2, 5);
   });
 });

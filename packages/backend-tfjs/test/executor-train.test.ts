@@ -17,7 +17,11 @@ function perturb(graph: Graph, seed: number): Graph {
       const w = toFloat32(t);
       const mean = w.reduce((s, v) => s + v, 0) / w.length;
       const std = Math.sqrt(w.reduce((s, v) => s + (v - mean) ** 2, 0) / w.length);
-      return withFloat32(t, t.dims, w.map((v) => v + 0.8 * std * rng.normal()));
+      return withFloat32(
+        t,
+        t.dims,
+        w.map((v) => v + 0.8 * std * rng.normal()),
+      );
     }),
   };
 }
@@ -75,12 +79,24 @@ describe('training through the executor', () => {
       length: data.length,
       numClasses: data.numClasses,
       sampleShape: [784],
-      batches: (n: number, o?: object) => [...data.batches(n, o)].map((b) => ({ ...b, inputs: { dims: [b.labels.length, 784], data: b.inputs.data } })),
+      batches: (n: number, o?: object) =>
+        [...data.batches(n, o)].map((b) => ({
+          ...b,
+          inputs: { dims: [b.labels.length, 784], data: b.inputs.data },
+        })),
     };
     const run = async (seed: number) => {
       const exec = buildExecutor(graph, { tf });
       try {
-        return (await train(exec, flat, { steps: 5, batchSize: 32, optimizer: 'momentum', learningRate: 0.01, seed })).losses;
+        return (
+          await train(exec, flat, {
+            steps: 5,
+            batchSize: 32,
+            optimizer: 'momentum',
+            learningRate: 0.01,
+            seed,
+          })
+        ).losses;
       } finally {
         exec.dispose();
       }
@@ -116,7 +132,10 @@ describe('training through the executor', () => {
     const { tf } = await tfjs();
     const graph = perturb(await fixture('lenet5.onnx'), 11);
     const data = (await loadMnist({ split: 'train' })).subset(Array.from({ length: 128 }, (_, i) => i));
-    const exec = buildExecutor(graph, { tf, trainable: { opTypes: ['Gemm'], exclude: { names: ['/fc3/*'] } } });
+    const exec = buildExecutor(graph, {
+      tf,
+      trainable: { opTypes: ['Gemm'], exclude: { names: ['/fc3/*'] } },
+    });
     try {
       expect([...exec.trainableNames].sort()).toEqual(['fc1.bias', 'fc1.weight', 'fc2.bias', 'fc2.weight']);
       let calls = 0;

@@ -20,10 +20,23 @@ import {
 import { invertPerm, type Layout, type Tf } from './layout';
 import { convKernelPerm } from './ops/conv';
 import { applyMask, maskSites, masksToMap, type ChannelMasks, type MaskSite } from './masks';
-import { createOpContext, type BatchNormUpdate, type ForwardSettings, type ForwardState, type OpHandler } from './op-context';
+import {
+  createOpContext,
+  type BatchNormUpdate,
+  type ForwardSettings,
+  type ForwardState,
+  type OpHandler,
+} from './op-context';
 import { tfjsOpHandler } from './op-registry';
 import { prepareGraph, type PreparedGraph } from './prepare-graph';
-import { logicalTensor, materialize, tensorValue, tfDtypeOf, type ConstValue, type RuntimeValue } from './runtime-value';
+import {
+  logicalTensor,
+  materialize,
+  tensorValue,
+  tfDtypeOf,
+  type ConstValue,
+  type RuntimeValue,
+} from './runtime-value';
 
 /** Which weights training may change. */
 export type TrainableSpec = 'all' | 'none' | Selector | ((name: string, readers: readonly Node[]) => boolean);
@@ -153,7 +166,8 @@ function storagePerm(uses: readonly { node: Node; index: number }[], rank: numbe
   for (const { node, index } of uses) {
     let perm: number[] | undefined;
     if (node.opType === 'Conv' && index === 1 && (rank === 3 || rank === 4)) perm = convKernelPerm(rank);
-    else if (node.opType === 'Gemm' && index === 1 && rank === 2 && attrInt(node, 'transB', 0) !== 0) perm = [1, 0];
+    else if (node.opType === 'Gemm' && index === 1 && rank === 2 && attrInt(node, 'transB', 0) !== 0)
+      perm = [1, 0];
     if (!perm || (chosen && chosen.join() !== perm.join())) return undefined;
     chosen = perm;
   }
@@ -162,7 +176,10 @@ function storagePerm(uses: readonly { node: Node; index: number }[], rank: numbe
 
 function opsetOf(graph: Graph, domain: string): number {
   const d = domain === 'ai.onnx' ? '' : domain;
-  return graph.model.opsetImports.find((o) => (o.domain === 'ai.onnx' ? '' : o.domain) === d)?.version ?? (d === '' ? DEFAULT_OPSET : 1);
+  return (
+    graph.model.opsetImports.find((o) => (o.domain === 'ai.onnx' ? '' : o.domain) === d)?.version ??
+    (d === '' ? DEFAULT_OPSET : 1)
+  );
 }
 
 function isSelector(spec: TrainableSpec): spec is Selector {
@@ -193,14 +210,22 @@ export function buildExecutor(graph: Graph, options: BuildExecutorOptions): Exec
   const readers = new Map<string, { node: Node; index: number }[]>();
   for (const node of prepared.nodes) {
     node.inputs.forEach((name, index) => {
-      if (name && prepared.weights.has(name)) readers.set(name, [...(readers.get(name) ?? []), { node, index }]);
+      if (name && prepared.weights.has(name))
+        readers.set(name, [...(readers.get(name) ?? []), { node, index }]);
     });
   }
-  for (const o of graph.outputs) if (prepared.weights.has(o.name) && !readers.has(o.name)) readers.set(o.name, []);
+  for (const o of graph.outputs)
+    if (prepared.weights.has(o.name) && !readers.has(o.name)) readers.set(o.name, []);
 
   // Constants: folded/non-float initializers, and float initializers only read as settings.
   const constants = new Map<string, ConstValue>();
-  const toConst = (t: Tensor): ConstValue => ({ kind: 'const', dataType: t.dataType, dims: [...t.dims], values: toNumbers(t), persistent: true });
+  const toConst = (t: Tensor): ConstValue => ({
+    kind: 'const',
+    dataType: t.dataType,
+    dims: [...t.dims],
+    values: toNumbers(t),
+    persistent: true,
+  });
   for (const [name, t] of prepared.constants) {
     if (t.raw === undefined) continue;
     constants.set(name, toConst(t));
@@ -212,17 +237,24 @@ export function buildExecutor(graph: Graph, options: BuildExecutorOptions): Exec
   for (const [name, t] of prepared.weights) {
     const uses = readers.get(name);
     if (!uses) continue;
-    const asSetting = uses.length > 0 && uses.every(({ node, index }) => SETTING_INPUTS[node.opType]?.includes(index));
+    const asSetting =
+      uses.length > 0 && uses.every(({ node, index }) => SETTING_INPUTS[node.opType]?.includes(index));
     if (asSetting) {
       constants.set(name, toConst(t));
       continue;
     }
-    const weightUses = uses.filter(({ node, index }) => !SETTING_INPUTS[node.opType]?.includes(index) && !STATISTIC_INPUTS[node.opType]?.includes(index));
+    const weightUses = uses.filter(
+      ({ node, index }) =>
+        !SETTING_INPUTS[node.opType]?.includes(index) && !STATISTIC_INPUTS[node.opType]?.includes(index),
+    );
     const nodes = weightUses.map((u) => u.node);
     const train =
       weightUses.length > 0 &&
       (trainable === 'all' ||
-        (trainable !== 'none' && (typeof trainable === 'function' ? trainable(name, nodes) : isSelector(trainable) && nodes.some((n) => matchesSelector(n, trainable)))));
+        (trainable !== 'none' &&
+          (typeof trainable === 'function'
+            ? trainable(name, nodes)
+            : isSelector(trainable) && nodes.some((n) => matchesSelector(n, trainable)))));
     const perm = storagePerm(uses, t.dims.length);
     const variable = tf.tidy(() => {
       const logical = tf.tensor(toFloat32(t), [...t.dims], 'float32');
@@ -238,7 +270,13 @@ export function buildExecutor(graph: Graph, options: BuildExecutorOptions): Exec
   let groups: readonly CouplingGroup[] | undefined = options.maskGroups;
   let sites: Map<string, MaskSite[]> | undefined;
   const getGroups = () => (groups ??= analyzeCoupling(graph));
-  const getSites = () => (sites ??= maskSites(graph, prepared.nodes, getGroups(), new Set([...prepared.constants.keys(), ...prepared.weights.keys()])));
+  const getSites = () =>
+    (sites ??= maskSites(
+      graph,
+      prepared.nodes,
+      getGroups(),
+      new Set([...prepared.constants.keys(), ...prepared.weights.keys()]),
+    ));
 
   const inputTypes = new Map(prepared.feeds.map((i) => [i.name, i.type]));
   const nodeLabels = new Map(graph.nodes.map((n, i) => [n, nodeLabel(n, i)]));
@@ -248,27 +286,48 @@ export function buildExecutor(graph: Graph, options: BuildExecutorOptions): Exec
   const checkFeed = (name: string, t: tfc.Tensor) => {
     const type = inputTypes.get(name);
     if (type?.kind !== 'tensor' || !type.shape) return;
-    const ok = type.shape.length === t.rank && type.shape.every((d, i) => typeof d !== 'number' || d <= 0 || d === t.shape[i]);
+    const ok =
+      type.shape.length === t.rank &&
+      type.shape.every((d, i) => typeof d !== 'number' || d <= 0 || d === t.shape[i]);
     if (!ok) {
-      throw new MetacompressError(ErrorCodes.SHAPE_MISMATCH, `input '${name}' expects shape [${type.shape.map((d) => d ?? '?').join(', ')}], got [${t.shape.join(', ')}]`, {
-        field: `inputs.${name}`,
-      });
+      throw new MetacompressError(
+        ErrorCodes.SHAPE_MISMATCH,
+        `input '${name}' expects shape [${type.shape.map((d) => d ?? '?').join(', ')}], got [${t.shape.join(', ')}]`,
+        {
+          field: `inputs.${name}`,
+        },
+      );
     }
   };
 
   const run = (feeds: Readonly<Record<string, tfc.Tensor>>, opts: ForwardOptions = {}): ForwardResult => {
     if (disposed) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'this executor was disposed');
-    const settings: ForwardSettings = { training: opts.training ?? false, batchNorm: options.batchNorm ?? 'frozen', dropout: opts.dropout ?? true };
+    const settings: ForwardSettings = {
+      training: opts.training ?? false,
+      batchNorm: options.batchNorm ?? 'frozen',
+      dropout: opts.dropout ?? true,
+    };
     const masks = opts.masks ? masksToMap(opts.masks, new Set(getGroups().map((g) => g.id))) : undefined;
     const maskPlan = masks && masks.size > 0 ? getSites() : undefined;
-    const params = opts.params ? (opts.params instanceof Map ? opts.params : new Map(Object.entries(opts.params))) : undefined;
+    const params = opts.params
+      ? opts.params instanceof Map
+        ? opts.params
+        : new Map(Object.entries(opts.params))
+      : undefined;
     for (const name of Object.keys(feeds)) {
       if (!inputTypes.has(name) && !prepared.overridable.has(name)) {
-        throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `'${name}' is not an input of the graph (inputs: ${[...inputTypes.keys()].join(', ')})`, { field: `inputs.${name}` });
+        throw new MetacompressError(
+          ErrorCodes.INVALID_ARGUMENT,
+          `'${name}' is not an input of the graph (inputs: ${[...inputTypes.keys()].join(', ')})`,
+          { field: `inputs.${name}` },
+        );
       }
     }
     for (const i of prepared.feeds) {
-      if (!feeds[i.name]) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `input '${i.name}' was not given`, { field: `inputs.${i.name}` });
+      if (!feeds[i.name])
+        throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `input '${i.name}' was not given`, {
+          field: `inputs.${i.name}`,
+        });
       checkFeed(i.name, feeds[i.name]!);
     }
     const seed = seedCounter;
@@ -282,11 +341,18 @@ export function buildExecutor(graph: Graph, options: BuildExecutorOptions): Exec
       for (const [name, v] of variables) {
         const stored = params?.get(name) ?? v;
         if (stored.shape.join() !== v.shape.join()) {
-          throw new MetacompressError(ErrorCodes.SHAPE_MISMATCH, `params['${name}'] has shape [${stored.shape.join(', ')}], the variable [${v.shape.join(', ')}]`, { field: `params.${name}` });
+          throw new MetacompressError(
+            ErrorCodes.SHAPE_MISMATCH,
+            `params['${name}'] has shape [${stored.shape.join(', ')}], the variable [${v.shape.join(', ')}]`,
+            { field: `params.${name}` },
+          );
         }
         const perm = perms.get(name);
         const dataType = weightTypes.get(name) ?? DataType.FLOAT;
-        env.set(name, perm ? { kind: 'weight', name, stored, perm, dataType } : tensorValue(stored, 'nchw', dataType));
+        env.set(
+          name,
+          perm ? { kind: 'weight', name, stored, perm, dataType } : tensorValue(stored, 'nchw', dataType),
+        );
         kept.add(v);
       }
       for (const [name, t] of Object.entries(feeds)) {
@@ -309,25 +375,51 @@ export function buildExecutor(graph: Graph, options: BuildExecutorOptions): Exec
         const inputs = node.inputs.map((name) => {
           if (!name) return undefined;
           const v = env.get(name);
-          if (!v) throw new MetacompressError(ErrorCodes.MODEL_INVALID, `node '${label}' reads '${name}', which nothing computes`, { node: label, opType: node.opType, field: 'inputs' });
+          if (!v)
+            throw new MetacompressError(
+              ErrorCodes.MODEL_INVALID,
+              `node '${label}' reads '${name}', which nothing computes`,
+              { node: label, opType: node.opType, field: 'inputs' },
+            );
           return v;
         });
-        const initializerNames = node.inputs.map((n) => (n && (prepared.weights.has(n) || prepared.constants.has(n)) ? n : ''));
-        const ctx = createOpContext(tf, node, label, opsetOf(graph, node.domain), inputs, initializerNames, settings, state);
+        const initializerNames = node.inputs.map((n) =>
+          n && (prepared.weights.has(n) || prepared.constants.has(n)) ? n : '',
+        );
+        const ctx = createOpContext(
+          tf,
+          node,
+          label,
+          opsetOf(graph, node.domain),
+          inputs,
+          initializerNames,
+          settings,
+          state,
+        );
         let result: RuntimeValue | (RuntimeValue | undefined)[];
         try {
           result = handler(ctx);
         } catch (error) {
           if (error instanceof MetacompressError) throw error;
           const message = error instanceof Error ? error.message : String(error);
-          throw new MetacompressError(ErrorCodes.BACKEND_FAILED, `${node.opType} node '${label}' failed in TensorFlow.js: ${message}`, { node: label, opType: node.opType });
+          throw new MetacompressError(
+            ErrorCodes.BACKEND_FAILED,
+            `${node.opType} node '${label}' failed in TensorFlow.js: ${message}`,
+            { node: label, opType: node.opType },
+          );
         }
         const outs = Array.isArray(result) ? result : [result];
         node.outputs.forEach((name, i) => {
           if (!name) return;
           let v = outs[i];
-          if (!v) throw new MetacompressError(ErrorCodes.UNSUPPORTED_OP, `${node.opType} node '${label}' did not compute output ${i}`, { node: label, opType: node.opType });
-          if (layoutPolicy === 'channels-first' && v.kind === 'tensor' && v.layout === 'nhwc') v = tensorValue(logicalTensor(tf, v), 'nchw', v.dataType);
+          if (!v)
+            throw new MetacompressError(
+              ErrorCodes.UNSUPPORTED_OP,
+              `${node.opType} node '${label}' did not compute output ${i}`,
+              { node: label, opType: node.opType },
+            );
+          if (layoutPolicy === 'channels-first' && v.kind === 'tensor' && v.layout === 'nhwc')
+            v = tensorValue(logicalTensor(tf, v), 'nchw', v.dataType);
           const here = maskPlan?.get(name);
           if (here && masks) {
             for (const site of here) {
@@ -342,7 +434,10 @@ export function buildExecutor(graph: Graph, options: BuildExecutorOptions): Exec
       const outputs: Record<string, tfc.Tensor> = {};
       for (const name of wanted) {
         const v = env.get(name);
-        if (!v) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `no value named '${name}' in the graph`, { field: 'outputs' });
+        if (!v)
+          throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `no value named '${name}' in the graph`, {
+            field: 'outputs',
+          });
         let t = v.kind === 'const' ? materialize(tf, v) : logicalTensor(tf, v);
         if (kept.has(t) || (v.kind === 'const' && v.persistent)) t = tf.clone(t);
         outputs[name] = t;
@@ -383,7 +478,8 @@ export function buildExecutor(graph: Graph, options: BuildExecutorOptions): Exec
           const mean = variables.get(u.mean);
           const variance = variables.get(u.var);
           if (mean) mean.assign(tf.add(tf.mul(mean, u.momentum), tf.mul(u.batchMean, 1 - u.momentum)));
-          if (variance) variance.assign(tf.add(tf.mul(variance, u.momentum), tf.mul(u.batchVar, 1 - u.momentum)));
+          if (variance)
+            variance.assign(tf.add(tf.mul(variance, u.momentum), tf.mul(u.batchVar, 1 - u.momentum)));
         }
       });
       tf.dispose(updates.flatMap((u) => [u.batchMean, u.batchVar]));
@@ -393,7 +489,12 @@ export function buildExecutor(graph: Graph, options: BuildExecutorOptions): Exec
     weightPerm: (name) => perms.get(name),
     readWeight(name) {
       const v = variables.get(name);
-      if (!v) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `'${name}' is not a weight of this executor`, { field: 'name' });
+      if (!v)
+        throw new MetacompressError(
+          ErrorCodes.INVALID_ARGUMENT,
+          `'${name}' is not a weight of this executor`,
+          { field: 'name' },
+        );
       return toLogical(name, v);
     },
     toGraph() {

@@ -17,27 +17,37 @@ import { invertPerm } from './layout';
  * const grads = weightGradients(tf, graph, dataset.batches(64, { limit: 256 }));
  * grads.get('conv1.weight'); // Float32Array, same length as the weight
  */
-export function weightGradients(tf: BuildExecutorOptions['tf'], graph: Graph, batches: Iterable<LabeledBatch>, options: Omit<BuildExecutorOptions, 'tf' | 'trainable'> = {}): Map<string, Float32Array> {
+export function weightGradients(
+  tf: BuildExecutorOptions['tf'],
+  graph: Graph,
+  batches: Iterable<LabeledBatch>,
+  options: Omit<BuildExecutorOptions, 'tf' | 'trainable'> = {},
+): Map<string, Float32Array> {
   const exec = buildExecutor(graph, { ...options, tf, trainable: 'none' });
   try {
     const names = [...exec.variables.keys()];
     const variables = names.map((n) => exec.variables.get(n)!);
     const sums = new Map<string, Float32Array>();
     for (const t of graph.initializers) {
-      if (isFloatType(t.dataType) && t.raw) sums.set(t.name, new Float32Array(t.dims.reduce((a, b) => a * b, 1)));
+      if (isFloatType(t.dataType) && t.raw)
+        sums.set(t.name, new Float32Array(t.dims.reduce((a, b) => a * b, 1)));
     }
     const inputName = exec.inputNames[0];
     const outputName = exec.outputNames[0];
-    if (!inputName || !outputName) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'the graph needs an input and an output');
+    if (!inputName || !outputName)
+      throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'the graph needs an input and an output');
     let count = 0;
     for (const batch of batches) {
       count += 1;
       tf.tidy(() => {
         const x = tf.tensor(batch.inputs.data, [...batch.inputs.dims], 'float32');
         const y = tf.tensor1d(batch.labels, 'int32');
-        const loss = () => crossEntropy(tf, exec.forward({ [inputName]: x }, { outputs: [outputName] })[outputName]!, y);
+        const loss = () =>
+          crossEntropy(tf, exec.forward({ [inputName]: x }, { outputs: [outputName] })[outputName]!, y);
         // The engine's own entry point: unlike tf.grads it allows weights the loss does not reach.
-        const { grads } = tf.engine().gradients(loss, variables as tfc.Tensor[], null as unknown as tfc.Tensor, true);
+        const { grads } = tf
+          .engine()
+          .gradients(loss, variables as tfc.Tensor[], null as unknown as tfc.Tensor, true);
         grads.forEach((g, i) => {
           if (!g) return;
           const acc = sums.get(names[i]!)!;
@@ -47,7 +57,10 @@ export function weightGradients(tf: BuildExecutorOptions['tf'], graph: Graph, ba
         });
       });
     }
-    if (count === 0) throw new MetacompressError(ErrorCodes.EMPTY_DATASET, 'no batches to compute gradients on', { field: 'batches' });
+    if (count === 0)
+      throw new MetacompressError(ErrorCodes.EMPTY_DATASET, 'no batches to compute gradients on', {
+        field: 'batches',
+      });
     return sums;
   } finally {
     exec.dispose();

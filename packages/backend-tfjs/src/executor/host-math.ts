@@ -48,7 +48,11 @@ export function hostBroadcast(
   f: (x: number, y: number) => number,
 ): { dims: number[]; values: number[] } {
   const dims = broadcastShapes(aDims, bDims);
-  if (!dims) throw new MetacompressError(ErrorCodes.SHAPE_MISMATCH, `shapes [${aDims.join(', ')}] and [${bDims.join(', ')}] do not broadcast`);
+  if (!dims)
+    throw new MetacompressError(
+      ErrorCodes.SHAPE_MISMATCH,
+      `shapes [${aDims.join(', ')}] and [${bDims.join(', ')}] do not broadcast`,
+    );
   const r = dims.length;
   const sa = stridesOf(aDims);
   const sb = stridesOf(bDims);
@@ -94,7 +98,11 @@ export function hostGather(
     for (let j = 0; j < indices.length; j++) {
       let k = indices[j]!;
       if (k < 0) k += d;
-      if (k < 0 || k >= d) throw new MetacompressError(ErrorCodes.MODEL_INVALID, `Gather index ${indices[j]} is outside [${-d}, ${d})`);
+      if (k < 0 || k >= d)
+        throw new MetacompressError(
+          ErrorCodes.MODEL_INVALID,
+          `Gather index ${indices[j]} is outside [${-d}, ${d})`,
+        );
       for (let i = 0; i < inner; i++) out.push(values[(o * d + k) * inner + i]!);
     }
   }
@@ -107,7 +115,10 @@ export function hostGather(
  * @example
  * hostConcat([{ dims: [1], values: [0] }, { dims: [1], values: [-1] }], 0); // { dims: [2], values: [0, -1] }
  */
-export function hostConcat(parts: readonly { dims: readonly number[]; values: ArrayLike<number> }[], axis: number): { dims: number[]; values: number[] } {
+export function hostConcat(
+  parts: readonly { dims: readonly number[]; values: ArrayLike<number> }[],
+  axis: number,
+): { dims: number[]; values: number[] } {
   const first = parts[0]!.dims;
   const outer = first.slice(0, axis).reduce((x, y) => x * y, 1);
   const out: number[] = [];

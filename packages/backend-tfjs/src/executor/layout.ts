@@ -80,7 +80,11 @@ export function isReshapeOnly(shape: readonly number[], perm: readonly number[])
 export function permute(tf: Tf, x: tfc.Tensor, perm: readonly number[]): tfc.Tensor {
   if (perm.every((p, i) => p === i)) return x;
   const shape = x.shape;
-  if (isReshapeOnly(shape, perm)) return tf.reshape(x, perm.map((p) => shape[p]!));
+  if (isReshapeOnly(shape, perm))
+    return tf.reshape(
+      x,
+      perm.map((p) => shape[p]!),
+    );
   return tf.transpose(x, [...perm]);
 }
 

@@ -34,7 +34,12 @@ const AFFINE_TAIL = new Set(['Add', 'Sub', 'Mul', 'Div']);
  * const sites = maskSites(graph, nodes, analyzeCoupling(graph));
  * sites.get('/conv1/Conv_output_0'); // [{ group: '/conv1/Conv', axis: 1, offset: 0, length: 6, stride: 1, … }]
  */
-export function maskSites(original: Graph, nodes: readonly Node[], groups: readonly CouplingGroup[], constants: ReadonlySet<string>): Map<string, MaskSite[]> {
+export function maskSites(
+  original: Graph,
+  nodes: readonly Node[],
+  groups: readonly CouplingGroup[],
+  constants: ReadonlySet<string>,
+): Map<string, MaskSite[]> {
   const byLabel = new Map(original.nodes.map((n, i) => [nodeLabel(n, i), n]));
   const producerOf = new Map<string, Node>();
   const consumers = new Map<string, Node[]>();
@@ -46,7 +51,10 @@ export function maskSites(original: Graph, nodes: readonly Node[], groups: reado
   const sites = new Map<string, MaskSite[]>();
   for (const g of groups) {
     const activations = new Map(g.activations.map((a) => [a.value, a]));
-    const labels = new Set([...g.producers, ...g.slices.filter((s) => s.role === 'output').map((s) => s.node)]);
+    const labels = new Set([
+      ...g.producers,
+      ...g.slices.filter((s) => s.role === 'output').map((s) => s.node),
+    ]);
     for (const label of labels) {
       const source = byLabel.get(label);
       const first = source?.outputs[0];
@@ -58,14 +66,24 @@ export function maskSites(original: Graph, nodes: readonly Node[], groups: reado
         const c = next[0]!;
         const tail =
           (c.opType === 'BatchNormalization' && c.inputs[0] === value) ||
-          (AFFINE_TAIL.has(c.opType) && c.inputs.length === 2 && c.inputs.some((i) => i !== value && constants.has(i)));
+          (AFFINE_TAIL.has(c.opType) &&
+            c.inputs.length === 2 &&
+            c.inputs.some((i) => i !== value && constants.has(i)));
         if (!tail || !c.outputs[0] || !activations.has(c.outputs[0])) break;
         value = c.outputs[0];
       }
       const a = activations.get(value) ?? activations.get(first);
       if (!a) continue;
       const list = sites.get(a.value) ?? [];
-      if (!list.some((s) => s.group === g.id)) list.push({ group: g.id, value: a.value, axis: a.axis, offset: a.offset, length: a.length, stride: a.stride });
+      if (!list.some((s) => s.group === g.id))
+        list.push({
+          group: g.id,
+          value: a.value,
+          axis: a.axis,
+          offset: a.offset,
+          length: a.length,
+          stride: a.stride,
+        });
       sites.set(a.value, list);
     }
   }
@@ -81,15 +99,20 @@ export function maskSites(original: Graph, nodes: readonly Node[], groups: reado
  */
 export function applyMask(tf: Tf, v: RuntimeValue, site: MaskSite, mask: tfc.Tensor): RuntimeValue {
   if (mask.size !== site.length) {
-    throw new MetacompressError(ErrorCodes.SHAPE_MISMATCH, `mask of group '${site.group}' has ${mask.size} values, the group has ${site.length} channels`, {
-      group: site.group,
-    });
+    throw new MetacompressError(
+      ErrorCodes.SHAPE_MISMATCH,
+      `mask of group '${site.group}' has ${mask.size} values, the group has ${site.length} channels`,
+      {
+        group: site.group,
+      },
+    );
   }
   const dims = shapeOf(v);
   const d = dims[site.axis]!;
   let m = tf.reshape(mask, [site.length]);
   if (m.dtype !== 'float32') m = tf.cast(m, 'float32');
-  if (site.stride > 1) m = tf.reshape(tf.tile(tf.reshape(m, [site.length, 1]), [1, site.stride]), [site.length * site.stride]);
+  if (site.stride > 1)
+    m = tf.reshape(tf.tile(tf.reshape(m, [site.length, 1]), [1, site.stride]), [site.length * site.stride]);
   const after = d - site.offset - site.length * site.stride;
   if (site.offset > 0 || after > 0) {
     const parts = [];
@@ -110,10 +133,15 @@ export function applyMask(tf: Tf, v: RuntimeValue, site: MaskSite, mask: tfc.Ten
  * masksToMap({ '/conv1/Conv': m }, new Set(['/conv1/Conv']));
  */
 export function masksToMap(masks: ChannelMasks, known: ReadonlySet<string>): Map<string, tfc.Tensor> {
-  const map = masks instanceof Map ? new Map(masks) : new Map(Object.entries(masks as Record<string, tfc.Tensor>));
+  const map =
+    masks instanceof Map ? new Map(masks) : new Map(Object.entries(masks as Record<string, tfc.Tensor>));
   for (const id of map.keys()) {
     if (!known.has(id)) {
-      throw new MetacompressError(ErrorCodes.UNKNOWN_GROUP, `no coupling group '${id}' carries a mask in this graph`, { group: id });
+      throw new MetacompressError(
+        ErrorCodes.UNKNOWN_GROUP,
+        `no coupling group '${id}' carries a mask in this graph`,
+        { group: id },
+      );
     }
   }
   return map;

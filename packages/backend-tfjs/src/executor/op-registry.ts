@@ -98,9 +98,16 @@ export function registerTfjsOp(opType: string, handler: OpHandler, domain = ''):
  * @example
  * tfjsOpHandler('Conv')?.name; // 'conv'
  */
-export function tfjsOpHandler(opType: string, domain = '', extra?: Readonly<Record<string, OpHandler>>): OpHandler | undefined {
+export function tfjsOpHandler(
+  opType: string,
+  domain = '',
+  extra?: Readonly<Record<string, OpHandler>>,
+): OpHandler | undefined {
   const k = key(opType, domain);
-  const builtin = domain === '' || domain === 'ai.onnx' || (domain === 'com.microsoft' && opType === 'Gelu') ? BUILTIN_OPS[opType] : undefined;
+  const builtin =
+    domain === '' || domain === 'ai.onnx' || (domain === 'com.microsoft' && opType === 'Gelu')
+      ? BUILTIN_OPS[opType]
+      : undefined;
   return extra?.[k] ?? registered.get(k) ?? builtin;
 }
 

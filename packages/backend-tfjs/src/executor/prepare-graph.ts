@@ -1,4 +1,12 @@
-import { foldConstants, initializersOverridable, isFloatType, type Graph, type Node, type Tensor, type ValueInfo } from '@metacompress/ir';
+import {
+  foldConstants,
+  initializersOverridable,
+  isFloatType,
+  type Graph,
+  type Node,
+  type Tensor,
+  type ValueInfo,
+} from '@metacompress/ir';
 
 /** A graph made ready to run: constants folded, weights kept as named inputs. */
 export interface PreparedGraph {
@@ -37,7 +45,10 @@ export function prepareGraph(graph: Graph, file?: string): PreparedGraph {
     initializers: graph.initializers.filter((t) => !weightNames.has(t.name)),
     inputs: [
       ...graph.inputs.filter((i) => !weightNames.has(i.name) && (overridableInits || !initNames.has(i.name))),
-      ...weights.map((t): ValueInfo => ({ name: t.name, type: { kind: 'tensor', elemType: t.dataType, shape: [...t.dims] } })),
+      ...weights.map((t): ValueInfo => ({
+        name: t.name,
+        type: { kind: 'tensor', elemType: t.dataType, shape: [...t.dims] },
+      })),
     ],
   };
   const folded = foldConstants(input, file ? { file } : {});
@@ -47,7 +58,14 @@ export function prepareGraph(graph: Graph, file?: string): PreparedGraph {
     constants,
     weights: new Map(weights.map((t) => [t.name, t])),
     feeds: graph.inputs.filter((i) => !initNames.has(i.name)),
-    overridable: new Set(overridableInits ? graph.inputs.filter((i) => initNames.has(i.name)).map((i) => i.name) : []),
-    folded: { ...folded, model: graph.model, inputs: graph.inputs, initializers: [...weights, ...folded.initializers] },
+    overridable: new Set(
+      overridableInits ? graph.inputs.filter((i) => initNames.has(i.name)).map((i) => i.name) : [],
+    ),
+    folded: {
+      ...folded,
+      model: graph.model,
+      inputs: graph.inputs,
+      initializers: [...weights, ...folded.initializers],
+    },
   };
 }

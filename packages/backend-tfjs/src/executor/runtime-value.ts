@@ -1,6 +1,14 @@
 import type * as tfc from '@tensorflow/tfjs-core';
 import { DataType, isFloatType } from '@metacompress/ir';
-import { channelsFirstPerm, channelsLastPerm, invertPerm, logicalShape, permute, type Layout, type Tf } from './layout';
+import {
+  channelsFirstPerm,
+  channelsLastPerm,
+  invertPerm,
+  logicalShape,
+  permute,
+  type Layout,
+  type Tf,
+} from './layout';
 
 /** A value computed by tfjs during a forward pass, with the layout it is stored in. */
 export interface TensorValue {
@@ -63,7 +71,11 @@ export function tfDtypeOf(dataType: DataType): 'float32' | 'int32' | 'bool' {
  * @example
  * tensorValue(tf.zeros([1, 28, 28, 6]), 'nhwc');
  */
-export function tensorValue(tensor: tfc.Tensor, layout: Layout = 'nchw', dataType: DataType = DataType.FLOAT): TensorValue {
+export function tensorValue(
+  tensor: tfc.Tensor,
+  layout: Layout = 'nchw',
+  dataType: DataType = DataType.FLOAT,
+): TensorValue {
   return { kind: 'tensor', tensor, layout: tensor.rank >= 3 ? layout : 'nchw', dataType };
 }
 
@@ -73,7 +85,11 @@ export function tensorValue(tensor: tfc.Tensor, layout: Layout = 'nchw', dataTyp
  * @example
  * constValue(DataType.INT64, [2], [0, -1]);
  */
-export function constValue(dataType: DataType, dims: readonly number[], values: ArrayLike<number>): ConstValue {
+export function constValue(
+  dataType: DataType,
+  dims: readonly number[],
+  values: ArrayLike<number>,
+): ConstValue {
   return { kind: 'const', dataType, dims, values };
 }
 
@@ -98,7 +114,12 @@ export function shapeOf(v: RuntimeValue): number[] {
 export function materialize(tf: Tf, c: ConstValue): tfc.Tensor {
   if (c.tensor && !c.tensor.isDisposed) return c.tensor;
   const dtype = tfDtypeOf(c.dataType);
-  const data = dtype === 'float32' ? Float32Array.from(c.values) : dtype === 'int32' ? Int32Array.from(c.values, clampInt32) : Uint8Array.from(c.values);
+  const data =
+    dtype === 'float32'
+      ? Float32Array.from(c.values)
+      : dtype === 'int32'
+        ? Int32Array.from(c.values, clampInt32)
+        : Uint8Array.from(c.values);
   let t = tf.tensor(data, [...c.dims], dtype);
   if (c.persistent) t = tf.keep(t);
   c.tensor = t;
@@ -153,7 +174,9 @@ export function tensorIn(tf: Tf, v: RuntimeValue, layout: Layout): tfc.Tensor {
  * storedAs(ctx.input(1), [2, 3, 1, 0]); // the conv filter as tfjs wants it, or undefined
  */
 export function storedAs(v: RuntimeValue | undefined, perm: readonly number[]): tfc.Tensor | undefined {
-  return v?.kind === 'weight' && v.perm.length === perm.length && v.perm.every((p, i) => p === perm[i]) ? v.stored : undefined;
+  return v?.kind === 'weight' && v.perm.length === perm.length && v.perm.every((p, i) => p === perm[i])
+    ? v.stored
+    : undefined;
 }
 
 /**

@@ -25,7 +25,11 @@ export interface OptimizerSpec {
 export interface Optimizer {
   readonly spec: Readonly<OptimizerSpec>;
   /** One update with learning rate `lr`; `grads[i]` belongs to `variables[i]` (null: no gradient, skipped). */
-  apply(variables: readonly tfc.Variable[], grads: readonly (tfc.Tensor | null | undefined)[], lr: number): void;
+  apply(
+    variables: readonly tfc.Variable[],
+    grads: readonly (tfc.Tensor | null | undefined)[],
+    lr: number,
+  ): void;
   /** Steps taken so far. */
   readonly steps: number;
   dispose(): void;
@@ -42,7 +46,11 @@ export interface Optimizer {
 export function createOptimizer(tf: Tf, spec: OptimizerSpec | OptimizerName): Optimizer {
   const s: OptimizerSpec = typeof spec === 'string' ? { name: spec } : { ...spec };
   if (!['sgd', 'momentum', 'adam'].includes(s.name)) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `unknown optimizer '${String(s.name)}' (use sgd, momentum or adam)`, { field: 'optimizer' });
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `unknown optimizer '${String(s.name)}' (use sgd, momentum or adam)`,
+      { field: 'optimizer' },
+    );
   }
   const momentum = s.momentum ?? 0.9;
   const beta1 = s.beta1 ?? 0.9;

@@ -19,7 +19,8 @@ export type LearningRateSchedule =
   | { kind: 'one-cycle'; pctStart?: number; divFactor?: number; finalDivFactor?: number }
   | ((step: number, totalSteps: number, baseLr: number) => number);
 
-const cosineBetween = (from: number, to: number, t: number) => to + ((from - to) * (1 + Math.cos(Math.PI * Math.min(1, Math.max(0, t))))) / 2;
+const cosineBetween = (from: number, to: number, t: number) =>
+  to + ((from - to) * (1 + Math.cos(Math.PI * Math.min(1, Math.max(0, t))))) / 2;
 
 /**
  * The learning rate at `step` (0-based) of `total` steps.
@@ -27,7 +28,12 @@ const cosineBetween = (from: number, to: number, t: number) => to + ((from - to)
  * @example
  * learningRateAt({ kind: 'cosine' }, 0.1, 50, 100); // 0.05
  */
-export function learningRateAt(schedule: LearningRateSchedule | undefined, base: number, step: number, total: number): number {
+export function learningRateAt(
+  schedule: LearningRateSchedule | undefined,
+  base: number,
+  step: number,
+  total: number,
+): number {
   if (!schedule) return base;
   if (typeof schedule === 'function') return schedule(step, total, base);
   switch (schedule.kind) {
@@ -55,6 +61,10 @@ export function learningRateAt(schedule: LearningRateSchedule | undefined, base:
       return cosineBetween(base, base / (div * finalDiv), (step - up) / Math.max(1, total - 1 - up));
     }
     default:
-      throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `unknown learning-rate schedule ${JSON.stringify(schedule)}`, { field: 'schedule' });
+      throw new MetacompressError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `unknown learning-rate schedule ${JSON.stringify(schedule)}`,
+        { field: 'schedule' },
+      );
   }
 }

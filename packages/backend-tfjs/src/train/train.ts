@@ -76,7 +76,11 @@ function epochSeed(seed: number, epoch: number): number {
 function checkLabels(labels: Int32Array, classes: number, dataset: string): void {
   for (const l of labels) {
     if (l < 0 || l >= classes) {
-      throw new MetacompressError(ErrorCodes.LABEL_OUT_OF_RANGE, `label ${l} in ${dataset} is outside the model's ${classes} classes`, { field: 'labels' });
+      throw new MetacompressError(
+        ErrorCodes.LABEL_OUT_OF_RANGE,
+        `label ${l} in ${dataset} is outside the model's ${classes} classes`,
+        { field: 'labels' },
+      );
     }
   }
 }
@@ -93,14 +97,32 @@ function checkLabels(labels: Int32Array, classes: number, dataset: string): void
  * const result = await train(exec, trainSet, { epochs: 1, batchSize: 64, optimizer: 'adam', learningRate: 1e-3, seed: 1 });
  * const tuned = exec.toGraph();
  */
-export async function train(executor: Executor, dataset: Dataset, options: TrainOptions = {}): Promise<TrainResult> {
+export async function train(
+  executor: Executor,
+  dataset: Dataset,
+  options: TrainOptions = {},
+): Promise<TrainResult> {
   const tf = executor.tf;
   const batchSize = options.batchSize ?? 64;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `batchSize must be a positive integer, got ${batchSize}`, { field: 'batchSize' });
-  if (dataset.length === 0) throw new MetacompressError(ErrorCodes.EMPTY_DATASET, `dataset ${dataset.name} is empty`, { field: 'dataset' });
-  if (executor.trainableVariables.length === 0) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'the executor has no trainable weights', { field: 'trainable' });
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `batchSize must be a positive integer, got ${batchSize}`,
+      { field: 'batchSize' },
+    );
+  if (dataset.length === 0)
+    throw new MetacompressError(ErrorCodes.EMPTY_DATASET, `dataset ${dataset.name} is empty`, {
+      field: 'dataset',
+    });
+  if (executor.trainableVariables.length === 0)
+    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'the executor has no trainable weights', {
+      field: 'trainable',
+    });
   const dropLast = options.dropLast ?? true;
-  const perEpoch = dropLast && dataset.length >= batchSize ? Math.floor(dataset.length / batchSize) : Math.ceil(dataset.length / batchSize);
+  const perEpoch =
+    dropLast && dataset.length >= batchSize
+      ? Math.floor(dataset.length / batchSize)
+      : Math.ceil(dataset.length / batchSize);
   const epochs = options.epochs ?? (options.steps !== undefined ? Math.ceil(options.steps / perEpoch) : 1);
   const total = Math.min(options.steps ?? Infinity, epochs * perEpoch);
   const baseLr = options.learningRate ?? 1e-3;
@@ -108,7 +130,11 @@ export async function train(executor: Executor, dataset: Dataset, options: Train
   const optimizer = createOptimizer(tf, options.optimizer ?? 'adam');
   const inputName = executor.inputNames[0];
   const outputName = executor.outputNames[0];
-  if (!inputName || !outputName) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'the graph needs an input and an output to train');
+  if (!inputName || !outputName)
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      'the graph needs an input and an output to train',
+    );
   const variables = executor.trainableVariables;
   const losses: number[] = [];
   let step = 0;
@@ -119,17 +145,24 @@ export async function train(executor: Executor, dataset: Dataset, options: Train
   try {
     for (; epoch < epochs && step < total; epoch++) {
       epochLosses = [];
-      const batches = dataset.batches(batchSize, { shuffleSeed: epochSeed(seed, epoch), dropLast: dropLast && dataset.length >= batchSize });
+      const batches = dataset.batches(batchSize, {
+        shuffleSeed: epochSeed(seed, epoch),
+        dropLast: dropLast && dataset.length >= batchSize,
+      });
       for (const batch of batches) {
         if (step >= total) break;
-        if (options.signal?.aborted) throw new MetacompressError(ErrorCodes.ABORTED, 'training was cancelled', {});
+        if (options.signal?.aborted)
+          throw new MetacompressError(ErrorCodes.ABORTED, 'training was cancelled', {});
         const lr = learningRateAt(options.schedule, baseLr, step, total);
         let updates: BatchNormUpdate[] = [];
         const lossValue = tf.tidy(() => {
           const x = tf.tensor(batch.inputs.data, [...batch.inputs.dims], 'float32');
           const y = tf.tensor1d(batch.labels, 'int32');
           const { value, grads } = tf.variableGrads(() => {
-            const r = executor.run({ [inputName]: x }, { training: true, ...options.forward, outputs: [outputName] });
+            const r = executor.run(
+              { [inputName]: x },
+              { training: true, ...options.forward, outputs: [outputName] },
+            );
             updates = r.batchNormUpdates;
             for (const u of updates) {
               tf.keep(u.batchMean);
@@ -137,7 +170,9 @@ export async function train(executor: Executor, dataset: Dataset, options: Train
             }
             const logits = r.outputs[outputName]!;
             if (step === 0) checkLabels(batch.labels, logits.shape[logits.rank - 1]!, dataset.name);
-            return options.loss ? options.loss(logits, y, { inputs: x, batch, step }) : crossEntropy(tf, logits, y);
+            return options.loss
+              ? options.loss(logits, y, { inputs: x, batch, step })
+              : crossEntropy(tf, logits, y);
           }, variables as tfc.Variable[]);
           optimizer.apply(
             variables,
@@ -148,7 +183,11 @@ export async function train(executor: Executor, dataset: Dataset, options: Train
         });
         executor.applyBatchNormUpdates(updates);
         if (!Number.isFinite(lossValue)) {
-          throw new MetacompressError(ErrorCodes.NAN_WEIGHTS, `the loss became ${lossValue} at step ${step} (learning rate ${lr})`, { field: 'learningRate' });
+          throw new MetacompressError(
+            ErrorCodes.NAN_WEIGHTS,
+            `the loss became ${lossValue} at step ${step} (learning rate ${lr})`,
+            { field: 'learningRate' },
+          );
         }
         losses.push(lossValue);
         epochLosses.push(lossValue);

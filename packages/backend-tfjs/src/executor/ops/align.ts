@@ -10,10 +10,14 @@ import { channelsLastTensor, logicalTensor, shapeOf, type RuntimeValue } from '.
  * @example
  * const { tensors: [a, b], layout } = alignForBroadcast(tf, [x, bias]);
  */
-export function alignForBroadcast(tf: Tf, values: readonly RuntimeValue[]): { tensors: tfc.Tensor[]; layout: Layout } {
+export function alignForBroadcast(
+  tf: Tf,
+  values: readonly RuntimeValue[],
+): { tensors: tfc.Tensor[]; layout: Layout } {
   const ranks = values.map((v) => shapeOf(v).length);
   const rank = Math.max(...ranks);
-  const channelsLast = rank >= 3 && values.some((v, i) => v.kind === 'tensor' && v.layout === 'nhwc' && ranks[i] === rank);
+  const channelsLast =
+    rank >= 3 && values.some((v, i) => v.kind === 'tensor' && v.layout === 'nhwc' && ranks[i] === rank);
   if (!channelsLast) return { tensors: values.map((v) => logicalTensor(tf, v)), layout: 'nchw' };
   const perm = channelsLastPerm(rank);
   const tensors = values.map((v, i) => {
@@ -31,9 +35,16 @@ export function alignForBroadcast(tf: Tf, values: readonly RuntimeValue[]): { te
  * @example
  * alongAxis(tf, scale, 1, 4, 'nhwc'); // shape [1, 1, 1, C]
  */
-export function alongAxis(tf: Tf, vector: tfc.Tensor, axis: number, rank: number, layout: Layout): tfc.Tensor {
+export function alongAxis(
+  tf: Tf,
+  vector: tfc.Tensor,
+  axis: number,
+  rank: number,
+  layout: Layout,
+): tfc.Tensor {
   if (vector.rank === 0) return vector;
-  const physical = layout === 'nhwc' && rank >= 3 ? (axis === 0 ? 0 : axis === 1 ? rank - 1 : axis - 1) : axis;
+  const physical =
+    layout === 'nhwc' && rank >= 3 ? (axis === 0 ? 0 : axis === 1 ? rank - 1 : axis - 1) : axis;
   const shape = new Array<number>(rank).fill(1);
   shape[physical] = vector.size;
   return tf.reshape(vector, shape);

@@ -53,7 +53,13 @@ function spatialRank(ctx: OpContext, rank: number): 1 | 2 {
  * kernel, others are split and concatenated), dilations together with strides (the filter is
  * dilated with zeros), explicit pads.
  */
-function conv2dNhwc(tf: Tf, x: tfc.Tensor4D, kernel: tfc.Tensor4D, g: WindowGeometry, group: number): tfc.Tensor4D {
+function conv2dNhwc(
+  tf: Tf,
+  x: tfc.Tensor4D,
+  kernel: tfc.Tensor4D,
+  g: WindowGeometry,
+  group: number,
+): tfc.Tensor4D {
   // kernel is the ONNX weight [M, C/group, kh, kw] as tfjs wants it: [kh, kw, C/group, M].
   const [, , cPerGroup, m] = kernel.shape;
   let filter = kernel;
@@ -84,13 +90,22 @@ export const conv: OpHandler = (ctx) => {
   const xShape = ctx.shape(0);
   const wShape = ctx.shape(1);
   const dims = spatialRank(ctx, xShape.length);
-  if (wShape.length !== xShape.length) ctx.invalid(`weight has rank ${wShape.length}, input has rank ${xShape.length}`, 'inputs[1]');
+  if (wShape.length !== xShape.length)
+    ctx.invalid(`weight has rank ${wShape.length}, input has rank ${xShape.length}`, 'inputs[1]');
   const group = attrInt(ctx.node, 'group', 1);
   const c = xShape[1]!;
-  if (c !== wShape[1]! * group) ctx.invalid(`input has ${c} channels but weight expects ${wShape[1]! * group} (group ${group})`, 'inputs[1]');
+  if (c !== wShape[1]! * group)
+    ctx.invalid(
+      `input has ${c} channels but weight expects ${wShape[1]! * group} (group ${group})`,
+      'inputs[1]',
+    );
   const kernelAttr = attrInts(ctx.node, 'kernel_shape');
   const kernel = wShape.slice(2);
-  if (kernelAttr && kernelAttr.join() !== kernel.join()) ctx.invalid(`kernel_shape [${kernelAttr.join(', ')}] disagrees with the weight`, 'attribute.kernel_shape');
+  if (kernelAttr && kernelAttr.join() !== kernel.join())
+    ctx.invalid(
+      `kernel_shape [${kernelAttr.join(', ')}] disagrees with the weight`,
+      'attribute.kernel_shape',
+    );
   let geometry = windowGeometry(ctx, xShape.slice(2), kernel);
   let x = ctx.channelsLast(0) as tfc.Tensor4D;
   const perm = convKernelPerm(wShape.length);
@@ -110,14 +125,20 @@ export const conv: OpHandler = (ctx) => {
  * Begin/end cropping of a transposed convolution's full output, as onnxruntime computes it from
  * `pads`, `auto_pad`, `output_shape` and `output_padding`.
  */
-function transposeCrops(ctx: OpContext, inSpatial: readonly number[], g: WindowGeometry, outputPadding: readonly number[]) {
+function transposeCrops(
+  ctx: OpContext,
+  inSpatial: readonly number[],
+  g: WindowGeometry,
+  outputPadding: readonly number[],
+) {
   const k = inSpatial.length;
   const outputShape = attrInts(ctx.node, 'output_shape');
   const autoPad = attrString(ctx.node, 'auto_pad', 'NOTSET');
   const begin = new Array<number>(k).fill(0);
   const end = new Array<number>(k).fill(0);
   for (let i = 0; i < k; i++) {
-    const full = g.strides[i]! * (inSpatial[i]! - 1) + outputPadding[i]! + (g.kernel[i]! - 1) * g.dilations[i]! + 1;
+    const full =
+      g.strides[i]! * (inSpatial[i]! - 1) + outputPadding[i]! + (g.kernel[i]! - 1) * g.dilations[i]! + 1;
     let wanted: number | undefined;
     if (outputShape) wanted = outputShape[outputShape.length - k + i]!;
     else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') wanted = inSpatial[i]! * g.strides[i]!;
@@ -168,7 +189,13 @@ export const convTranspose: OpHandler = (ctx) => {
   }
   const [n, h, wd] = x.shape;
   const m = w4.shape[1] * group;
-  const full = [0, 1].map((i) => geometry.strides[i]! * ([h, wd][i]! - 1) + padding[i]! + (geometry.kernel[i]! - 1) * geometry.dilations[i]! + 1);
+  const full = [0, 1].map(
+    (i) =>
+      geometry.strides[i]! * ([h, wd][i]! - 1) +
+      padding[i]! +
+      (geometry.kernel[i]! - 1) * geometry.dilations[i]! +
+      1,
+  );
   const strides = geometry.strides as [number, number];
   const run = (xi: tfc.Tensor4D, wi: tfc.Tensor4D): tfc.Tensor4D => {
     let filter = tf.transpose(wi, [2, 3, 1, 0]) as tfc.Tensor4D; // [kh, kw, M/group, C/group]
@@ -186,12 +213,21 @@ export const convTranspose: OpHandler = (ctx) => {
     ) as tfc.Tensor4D;
   }
   if (begin.some((b) => b < 0) || end.some((e) => e < 0)) {
-    y = tf.pad(y, [[0, 0], [Math.max(0, -begin[0]!), Math.max(0, -end[0]!)], [Math.max(0, -begin[1]!), Math.max(0, -end[1]!)], [0, 0]]);
+    y = tf.pad(y, [
+      [0, 0],
+      [Math.max(0, -begin[0]!), Math.max(0, -end[0]!)],
+      [Math.max(0, -begin[1]!), Math.max(0, -end[1]!)],
+      [0, 0],
+    ]);
     begin = begin.map((b) => Math.max(0, b));
     end = end.map((e) => Math.max(0, e));
   }
   if (begin.some((b) => b > 0) || end.some((e) => e > 0)) {
-    y = tf.slice(y, [0, begin[0]!, begin[1]!, 0], [n, y.shape[1] - begin[0]! - end[0]!, y.shape[2] - begin[1]! - end[1]!, m]);
+    y = tf.slice(
+      y,
+      [0, begin[0]!, begin[1]!, 0],
+      [n, y.shape[1] - begin[0]! - end[0]!, y.shape[2] - begin[1]! - end[1]!, m],
+    );
   }
   let out: tfc.Tensor = y;
   if (ctx.has(2)) out = tf.add(out, ctx.tensor(2));

@@ -36,7 +36,11 @@ export const UNARY_OPS: Record<string, OpHandler> = {
   Sigmoid: unary((tf, x) => tf.sigmoid(x)),
   Tanh: unary((tf, x) => tf.tanh(x)),
   HardSigmoid: unary((tf, x, ctx) =>
-    tf.clipByValue(tf.add(tf.mul(x, attrFloat(ctx.node, 'alpha', 0.2)), attrFloat(ctx.node, 'beta', 0.5)), 0, 1),
+    tf.clipByValue(
+      tf.add(tf.mul(x, attrFloat(ctx.node, 'alpha', 0.2)), attrFloat(ctx.node, 'beta', 0.5)),
+      0,
+      1,
+    ),
   ),
   HardSwish: unary((tf, x) => tf.mul(x, tf.clipByValue(tf.add(tf.mul(x, 1 / 6), 0.5), 0, 1))),
   Softplus: unary((tf, x) => tf.softplus(x)),
@@ -78,7 +82,11 @@ function binary(tfFn: TfFn, hostFn?: HostFn, hostIntFn?: HostFn, resultType?: Da
     const outType = resultType ?? a.dataType;
     if (a.kind === 'const' && b.kind === 'const' && hostFn) {
       const r = hostBroadcast(a.dims, a.values, b.dims, b.values, ints && hostIntFn ? hostIntFn : hostFn);
-      return constValue(outType, r.dims, ints && outType !== DataType.BOOL ? r.values.map(Math.trunc) : r.values);
+      return constValue(
+        outType,
+        r.dims,
+        ints && outType !== DataType.BOOL ? r.values.map(Math.trunc) : r.values,
+      );
     }
     const { tensors, layout } = alignForBroadcast(ctx.tf, [a, b]);
     let [x, y] = tensors as [tfc.Tensor, tfc.Tensor];
@@ -92,7 +100,10 @@ function binary(tfFn: TfFn, hostFn?: HostFn, hostIntFn?: HostFn, resultType?: Da
 }
 
 /** Variadic elementwise ops (Sum, Mean, Max, Min) folded pairwise. */
-function variadic(f: (tf: Tf, a: tfc.Tensor, b: tfc.Tensor) => tfc.Tensor, finish?: (tf: Tf, acc: tfc.Tensor, n: number) => tfc.Tensor): OpHandler {
+function variadic(
+  f: (tf: Tf, a: tfc.Tensor, b: tfc.Tensor) => tfc.Tensor,
+  finish?: (tf: Tf, acc: tfc.Tensor, n: number) => tfc.Tensor,
+): OpHandler {
   return (ctx) => {
     const values = ctx.inputs.filter((v): v is RuntimeValue => v !== undefined);
     const { tensors, layout } = alignForBroadcast(ctx.tf, values);
@@ -105,20 +116,58 @@ function variadic(f: (tf: Tf, a: tfc.Tensor, b: tfc.Tensor) => tfc.Tensor, finis
 
 /** Binary, variadic and comparison ops, by ONNX op type. */
 export const BINARY_OPS: Record<string, OpHandler> = {
-  Add: binary((tf, a, b) => tf.add(a, b), (x, y) => x + y),
-  Sub: binary((tf, a, b) => tf.sub(a, b), (x, y) => x - y),
-  Mul: binary((tf, a, b) => tf.mul(a, b), (x, y) => x * y),
+  Add: binary(
+    (tf, a, b) => tf.add(a, b),
+    (x, y) => x + y,
+  ),
+  Sub: binary(
+    (tf, a, b) => tf.sub(a, b),
+    (x, y) => x - y,
+  ),
+  Mul: binary(
+    (tf, a, b) => tf.mul(a, b),
+    (x, y) => x * y,
+  ),
   Div: binary(
-    (tf, a, b, ints) => (ints ? tf.cast(tf.div(tf.cast(a, 'float32'), tf.cast(b, 'float32')), 'int32') : tf.div(a, b)),
+    (tf, a, b, ints) =>
+      ints ? tf.cast(tf.div(tf.cast(a, 'float32'), tf.cast(b, 'float32')), 'int32') : tf.div(a, b),
     (x, y) => x / y,
     truncDiv,
   ),
-  Pow: binary((tf, a, b) => tf.pow(a, b), (x, y) => x ** y),
-  Equal: binary((tf, a, b) => tf.equal(a, b), (x, y) => Number(x === y), undefined, DataType.BOOL),
-  Greater: binary((tf, a, b) => tf.greater(a, b), (x, y) => Number(x > y), undefined, DataType.BOOL),
-  Less: binary((tf, a, b) => tf.less(a, b), (x, y) => Number(x < y), undefined, DataType.BOOL),
-  GreaterOrEqual: binary((tf, a, b) => tf.greaterEqual(a, b), (x, y) => Number(x >= y), undefined, DataType.BOOL),
-  LessOrEqual: binary((tf, a, b) => tf.lessEqual(a, b), (x, y) => Number(x <= y), undefined, DataType.BOOL),
+  Pow: binary(
+    (tf, a, b) => tf.pow(a, b),
+    (x, y) => x ** y,
+  ),
+  Equal: binary(
+    (tf, a, b) => tf.equal(a, b),
+    (x, y) => Number(x === y),
+    undefined,
+    DataType.BOOL,
+  ),
+  Greater: binary(
+    (tf, a, b) => tf.greater(a, b),
+    (x, y) => Number(x > y),
+    undefined,
+    DataType.BOOL,
+  ),
+  Less: binary(
+    (tf, a, b) => tf.less(a, b),
+    (x, y) => Number(x < y),
+    undefined,
+    DataType.BOOL,
+  ),
+  GreaterOrEqual: binary(
+    (tf, a, b) => tf.greaterEqual(a, b),
+    (x, y) => Number(x >= y),
+    undefined,
+    DataType.BOOL,
+  ),
+  LessOrEqual: binary(
+    (tf, a, b) => tf.lessEqual(a, b),
+    (x, y) => Number(x <= y),
+    undefined,
+    DataType.BOOL,
+  ),
   PRelu: binary((tf, x, slope) => tf.add(tf.relu(x), tf.mul(slope, tf.minimum(x, 0)))),
   Sum: variadic((tf, a, b) => tf.add(a, b)),
   Mean: variadic(
@@ -131,7 +180,9 @@ export const BINARY_OPS: Record<string, OpHandler> = {
     const values = [ctx.input(0), ctx.input(1), ctx.input(2)];
     const { tensors, layout } = alignForBroadcast(ctx.tf, values);
     const [c, x, y] = tensors as [tfc.Tensor, tfc.Tensor, tfc.Tensor];
-    const shape = broadcastShapes(broadcastShapes(c.shape, x.shape) ?? ctx.invalid('inputs do not broadcast'), y.shape) ?? ctx.invalid('inputs do not broadcast');
+    const shape =
+      broadcastShapes(broadcastShapes(c.shape, x.shape) ?? ctx.invalid('inputs do not broadcast'), y.shape) ??
+      ctx.invalid('inputs do not broadcast');
     const b = (t: tfc.Tensor) => (t.shape.join() === shape.join() ? t : ctx.tf.broadcastTo(t, shape));
     return tensorValue(ctx.tf.where(ctx.tf.cast(b(c), 'bool'), b(x), b(y)), layout, values[1]!.dataType);
   },
@@ -170,7 +221,8 @@ export const clip: OpHandler = (ctx) => {
     if (ctx.has(1)) lo = ctx.numbers(1)![0]!;
     if (ctx.has(2)) hi = ctx.numbers(2)![0]!;
   }
-  if (lo === RELU6_LOW && hi === RELU6_HIGH && x.dtype === 'float32') return tensorValue(tf.relu6(x), layout, v.dataType);
+  if (lo === RELU6_LOW && hi === RELU6_HIGH && x.dtype === 'float32')
+    return tensorValue(tf.relu6(x), layout, v.dataType);
   if (lo > hi) return tensorValue(tf.fill(x.shape, hi, x.dtype), layout, v.dataType);
   const finiteLo = Math.max(lo, -3.4028234663852886e38);
   const finiteHi = Math.min(hi, 3.4028234663852886e38);

@@ -20,17 +20,24 @@ export interface WindowGeometry {
  * @example
  * windowGeometry(ctx, [28, 28], [5, 5]); // { kernel: [5, 5], strides: [1, 1], begin: [2, 2], end: [2, 2], … }
  */
-export function windowGeometry(ctx: OpContext, spatial: readonly number[], kernel: readonly number[], options: { explicitPadsOnly?: boolean } = {}): WindowGeometry {
+export function windowGeometry(
+  ctx: OpContext,
+  spatial: readonly number[],
+  kernel: readonly number[],
+  options: { explicitPadsOnly?: boolean } = {},
+): WindowGeometry {
   const k = kernel.length;
   const strides = [...attrInts(ctx.node, 'strides', new Array<number>(k).fill(1))];
   const dilations = [...attrInts(ctx.node, 'dilations', new Array<number>(k).fill(1))];
-  if (strides.length !== k || dilations.length !== k) ctx.invalid(`strides/dilations must have ${k} values`, 'attribute.strides');
+  if (strides.length !== k || dilations.length !== k)
+    ctx.invalid(`strides/dilations must have ${k} values`, 'attribute.strides');
   const autoPad = options.explicitPadsOnly ? 'NOTSET' : attrString(ctx.node, 'auto_pad', 'NOTSET');
   let begin = new Array<number>(k).fill(0);
   let end = new Array<number>(k).fill(0);
   if (autoPad === 'NOTSET') {
     const pads = attrInts(ctx.node, 'pads', new Array<number>(2 * k).fill(0));
-    if (pads.length !== 2 * k) ctx.invalid(`pads must have ${2 * k} values, got ${pads.length}`, 'attribute.pads');
+    if (pads.length !== 2 * k)
+      ctx.invalid(`pads must have ${2 * k} values, got ${pads.length}`, 'attribute.pads');
     begin = pads.slice(0, k);
     end = pads.slice(k);
   } else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {

@@ -8,7 +8,8 @@ export const gemm: OpHandler = (ctx) => {
   const tf = ctx.tf;
   const a = ctx.logical(0);
   const bShape = ctx.shape(1);
-  if (a.rank !== 2 || bShape.length !== 2) ctx.invalid(`A and B must be matrices, got ranks ${a.rank} and ${bShape.length}`, 'inputs[0]');
+  if (a.rank !== 2 || bShape.length !== 2)
+    ctx.invalid(`A and B must be matrices, got ranks ${a.rank} and ${bShape.length}`, 'inputs[0]');
   const transA = attrInt(ctx.node, 'transA', 0) !== 0;
   const transB = attrInt(ctx.node, 'transB', 0) !== 0;
   const k = transA ? a.shape[0] : a.shape[1];
@@ -38,7 +39,8 @@ export const matMul: OpHandler = (ctx) => {
   const bVector = b.rank === 1;
   if (aVector) a = tf.expandDims(a, 0);
   if (bVector) b = tf.expandDims(b, 1);
-  if (a.shape[a.rank - 1] !== b.shape[b.rank - 2]) ctx.invalid(`inner dims differ: [${a.shape.join(', ')}] × [${b.shape.join(', ')}]`, 'inputs[1]');
+  if (a.shape[a.rank - 1] !== b.shape[b.rank - 2])
+    ctx.invalid(`inner dims differ: [${a.shape.join(', ')}] × [${b.shape.join(', ')}]`, 'inputs[1]');
   const rank = Math.max(a.rank, b.rank);
   if (a.rank < rank) a = tf.reshape(a, [...new Array<number>(rank - a.rank).fill(1), ...a.shape]);
   if (b.rank < rank) b = tf.reshape(b, [...new Array<number>(rank - b.rank).fill(1), ...b.shape]);

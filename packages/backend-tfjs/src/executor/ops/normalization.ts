@@ -13,13 +13,18 @@ import { tensorValue } from '../runtime-value';
  */
 export const batchNormalization: OpHandler = (ctx) => {
   const tf = ctx.tf;
-  if (ctx.node.outputs.slice(1).some(Boolean)) ctx.unsupported('the running-statistics outputs of training-mode BatchNormalization are not supported', 'outputs[1]');
+  if (ctx.node.outputs.slice(1).some(Boolean))
+    ctx.unsupported(
+      'the running-statistics outputs of training-mode BatchNormalization are not supported',
+      'outputs[1]',
+    );
   const epsilon = attrFloat(ctx.node, 'epsilon', 1e-5);
   const x = ctx.channelsLast(0);
   const scale = ctx.tensor(1);
   const bias = ctx.tensor(2);
   const channels = ctx.shape(0)[1];
-  if (x.rank < 2 || scale.size !== channels) ctx.invalid(`scale has ${scale.size} values for ${channels} channels`, 'inputs[1]');
+  if (x.rank < 2 || scale.size !== channels)
+    ctx.invalid(`scale has ${scale.size} values for ${channels} channels`, 'inputs[1]');
   if (ctx.settings.training && ctx.settings.batchNorm === 'batch') {
     const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
     const { mean, variance } = tf.moments(x, axes);
@@ -51,16 +56,22 @@ export const instanceNormalization: OpHandler = (ctx) => {
   const epsilon = attrFloat(ctx.node, 'epsilon', 1e-5);
   const axes = Array.from({ length: x.rank - 2 }, (_, i) => i + 1);
   const { mean, variance } = tf.moments(x, axes, true);
-  const y = tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon))), ctx.tensor(1)), ctx.tensor(2));
+  const y = tf.add(
+    tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, epsilon))), ctx.tensor(1)),
+    ctx.tensor(2),
+  );
   return tensorValue(y, 'nhwc');
 };
 
 /** ONNX LayerNormalization (opset 17): over the dims from `axis` on, in logical order. */
 export const layerNormalization: OpHandler = (ctx) => {
   const tf = ctx.tf;
-  if (ctx.node.outputs.slice(1).some(Boolean)) ctx.unsupported('the Mean/InvStdDev outputs of LayerNormalization are not supported', 'outputs[1]');
+  if (ctx.node.outputs.slice(1).some(Boolean))
+    ctx.unsupported('the Mean/InvStdDev outputs of LayerNormalization are not supported', 'outputs[1]');
   const x = ctx.logical(0);
-  const axis = normalizeAxis(attrInt(ctx.node, 'axis', -1), x.rank) ?? ctx.invalid('axis is out of range', 'attribute.axis');
+  const axis =
+    normalizeAxis(attrInt(ctx.node, 'axis', -1), x.rank) ??
+    ctx.invalid('axis is out of range', 'attribute.axis');
   const epsilon = attrFloat(ctx.node, 'epsilon', 1e-5);
   const axes = Array.from({ length: x.rank - axis }, (_, i) => axis + i);
   const { mean, variance } = tf.moments(x, axes, true);

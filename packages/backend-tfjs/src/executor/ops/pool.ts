@@ -8,7 +8,15 @@ import { windowGeometry, type WindowGeometry } from './geometry';
 const LOWEST = -3.4028234663852886e38;
 
 /** Output size and the padding a pool needs, with onnxruntime's ceil-mode rule (a window starting in the end padding is dropped). */
-export function poolOutput(size: number, k: number, s: number, d: number, begin: number, end: number, ceil: boolean): { out: number; extra: number } {
+export function poolOutput(
+  size: number,
+  k: number,
+  s: number,
+  d: number,
+  begin: number,
+  end: number,
+  ceil: boolean,
+): { out: number; extra: number } {
   const span = (size + begin + end - ((k - 1) * d + 1)) / s;
   let out = (ceil ? Math.ceil(span) : Math.floor(span)) + 1;
   if (ceil && (out - 1) * s >= size + begin) out -= 1;
@@ -29,14 +37,23 @@ interface PoolPlan {
 function plan(ctx: OpContext): PoolPlan {
   const shape = ctx.shape(0);
   const rank = shape.length;
-  if (rank !== 3 && rank !== 4) ctx.unsupported(`${rank - 2}-D pooling is not supported (1-D and 2-D are)`, 'inputs[0]');
-  const kernel = attrInts(ctx.node, 'kernel_shape') ?? ctx.invalid('kernel_shape is required', 'attribute.kernel_shape');
+  if (rank !== 3 && rank !== 4)
+    ctx.unsupported(`${rank - 2}-D pooling is not supported (1-D and 2-D are)`, 'inputs[0]');
+  const kernel =
+    attrInts(ctx.node, 'kernel_shape') ?? ctx.invalid('kernel_shape is required', 'attribute.kernel_shape');
   const spatial = shape.slice(2);
-  if (kernel.length !== spatial.length) ctx.invalid(`kernel_shape has ${kernel.length} dims, input has ${spatial.length} spatial dims`, 'attribute.kernel_shape');
+  if (kernel.length !== spatial.length)
+    ctx.invalid(
+      `kernel_shape has ${kernel.length} dims, input has ${spatial.length} spatial dims`,
+      'attribute.kernel_shape',
+    );
   const geometry = windowGeometry(ctx, spatial, kernel);
-  if (geometry.dilations.some((d) => d !== 1)) ctx.unsupported('dilated pooling is not supported', 'attribute.dilations');
+  if (geometry.dilations.some((d) => d !== 1))
+    ctx.unsupported('dilated pooling is not supported', 'attribute.dilations');
   const ceil = attrInt(ctx.node, 'ceil_mode', 0) !== 0;
-  const outs = spatial.map((n, i) => poolOutput(n, geometry.kernel[i]!, geometry.strides[i]!, 1, geometry.begin[i]!, geometry.end[i]!, ceil));
+  const outs = spatial.map((n, i) =>
+    poolOutput(n, geometry.kernel[i]!, geometry.strides[i]!, 1, geometry.begin[i]!, geometry.end[i]!, ceil),
+  );
   if (rank === 4) return { geometry, outs, spatial, lifted: false };
   return {
     geometry: {
@@ -102,7 +119,9 @@ export const averagePool: OpHandler = (ctx) => {
   const full = g.kernel[0]! * g.kernel[1]!;
   if (sizes[0]!.every((a) => sizes[1]!.every((b) => a * b === full))) return finish(ctx, y, p);
   const scale = new Float32Array(sizes[0]!.length * sizes[1]!.length);
-  sizes[0]!.forEach((a, i) => sizes[1]!.forEach((b, j) => (scale[i * sizes[1]!.length + j] = full / (a * b))));
+  sizes[0]!.forEach((a, i) =>
+    sizes[1]!.forEach((b, j) => (scale[i * sizes[1]!.length + j] = full / (a * b))),
+  );
   const factor = tf.tensor4d(scale, [1, sizes[0]!.length, sizes[1]!.length, 1]);
   return finish(ctx, tf.mul(y, factor), p);
 };
@@ -130,5 +149,8 @@ export const lrn: OpHandler = (ctx) => {
   const alpha = attrFloat(ctx.node, 'alpha', 0.0001);
   const beta = attrFloat(ctx.node, 'beta', 0.75);
   const bias = attrFloat(ctx.node, 'bias', 1);
-  return tensorValue(ctx.tf.localResponseNormalization(x as tfc.Tensor4D, (size - 1) / 2, bias, alpha / size, beta), 'nhwc');
+  return tensorValue(
+    ctx.tf.localResponseNormalization(x as tfc.Tensor4D, (size - 1) / 2, bias, alpha / size, beta),
+    'nhwc',
+  );
 };

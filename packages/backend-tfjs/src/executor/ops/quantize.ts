@@ -29,7 +29,10 @@ const steRound = new WeakMap<Tf, (x: tfc.Tensor) => tfc.Tensor>();
 export function roundStraightThrough(tf: Tf): (x: tfc.Tensor) => tfc.Tensor {
   let f = steRound.get(tf);
   if (!f) {
-    f = tf.customGrad(((x: tfc.Tensor) => ({ value: tf.round(x), gradFunc: (dy: tfc.Tensor) => dy })) as unknown as Parameters<Tf['customGrad']>[0]) as (x: tfc.Tensor) => tfc.Tensor;
+    f = tf.customGrad(((x: tfc.Tensor) => ({
+      value: tf.round(x),
+      gradFunc: (dy: tfc.Tensor) => dy,
+    })) as unknown as Parameters<Tf['customGrad']>[0]) as (x: tfc.Tensor) => tfc.Tensor;
     steRound.set(tf, f);
   }
   return f;
@@ -41,13 +44,20 @@ function parameter(ctx: OpContext, i: number): tfc.Tensor {
   if (t.size === 1) return ctx.tf.reshape(t, []);
   const v = ctx.input(0);
   const rank = shapeOf(v).length;
-  const axis = normalizeAxis(attrInt(ctx.node, 'axis', 1), rank) ?? ctx.invalid('axis is out of range', 'attribute.axis');
-  if (t.rank !== 1 || t.size !== shapeOf(v)[axis]) ctx.unsupported(`scale/zero point of shape [${t.shape.join(', ')}] is not per-tensor or per-axis`, `inputs[${i}]`);
+  const axis =
+    normalizeAxis(attrInt(ctx.node, 'axis', 1), rank) ??
+    ctx.invalid('axis is out of range', 'attribute.axis');
+  if (t.rank !== 1 || t.size !== shapeOf(v)[axis])
+    ctx.unsupported(
+      `scale/zero point of shape [${t.shape.join(', ')}] is not per-tensor or per-axis`,
+      `inputs[${i}]`,
+    );
   return alongAxis(ctx.tf, t, axis, rank, layoutOf(v));
 }
 
 function checkBlocked(ctx: OpContext): void {
-  if (attrInt(ctx.node, 'block_size', 0) !== 0) ctx.unsupported('blocked quantization is not supported', 'attribute.block_size');
+  if (attrInt(ctx.node, 'block_size', 0) !== 0)
+    ctx.unsupported('blocked quantization is not supported', 'attribute.block_size');
 }
 
 /**
@@ -58,9 +68,17 @@ export const quantizeLinear: OpHandler = (ctx) => {
   checkBlocked(ctx);
   const tf = ctx.tf;
   const v = ctx.input(0);
-  const outType = ctx.has(2) ? ctx.input(2).dataType : attrInt(ctx.node, 'output_dtype', DataType.UINT8) || DataType.UINT8;
-  const range = RANGES[outType] ?? ctx.unsupported(`quantizing to element type ${outType} is not supported`, 'inputs[2]');
-  const x = v.kind === 'tensor' ? (v.tensor.dtype === 'float32' ? v.tensor : tf.cast(v.tensor, 'float32')) : ctx.tensor(0);
+  const outType = ctx.has(2)
+    ? ctx.input(2).dataType
+    : attrInt(ctx.node, 'output_dtype', DataType.UINT8) || DataType.UINT8;
+  const range =
+    RANGES[outType] ?? ctx.unsupported(`quantizing to element type ${outType} is not supported`, 'inputs[2]');
+  const x =
+    v.kind === 'tensor'
+      ? v.tensor.dtype === 'float32'
+        ? v.tensor
+        : tf.cast(v.tensor, 'float32')
+      : ctx.tensor(0);
   let q = roundStraightThrough(tf)(tf.div(x, parameter(ctx, 1)));
   if (ctx.has(2)) q = tf.add(q, parameter(ctx, 2));
   return tensorValue(tf.clipByValue(q, range[0], range[1]), layoutOf(v), outType);

@@ -24,7 +24,9 @@ function reduction(inputSince: number, f: Reducer): OpHandler {
       if (attrInt(ctx.node, 'noop_with_empty_axes', 0) !== 0) return v;
       axes = Array.from({ length: rank }, (_, i) => i);
     }
-    const logicalAxes = axes.map((a) => normalizeAxis(a, rank) ?? ctx.invalid(`axis ${a} is out of range`, 'axes'));
+    const logicalAxes = axes.map(
+      (a) => normalizeAxis(a, rank) ?? ctx.invalid(`axis ${a} is out of range`, 'axes'),
+    );
     let x = v.kind === 'tensor' && keep ? v.tensor : logicalTensor(ctx.tf, v);
     if (x.dtype !== 'float32') x = ctx.tf.cast(x, 'float32');
     const layout = keep ? layoutOf(v) : 'nchw';
@@ -67,15 +69,26 @@ function softmaxLike(f: (tf: Tf, x: tfc.Tensor) => tfc.Tensor): OpHandler {
     const dims = shapeOf(v);
     const rank = dims.length;
     if (ctx.opset < 13) {
-      const axis = normalizeAxis(attrInt(ctx.node, 'axis', 1), rank) ?? ctx.invalid('axis is out of range', 'attribute.axis');
+      const axis =
+        normalizeAxis(attrInt(ctx.node, 'axis', 1), rank) ??
+        ctx.invalid('axis is out of range', 'attribute.axis');
       const x = logicalTensor(tf, v);
-      const flat = tf.reshape(x, [dims.slice(0, axis).reduce((a, b) => a * b, 1), dims.slice(axis).reduce((a, b) => a * b, 1)]);
+      const flat = tf.reshape(x, [
+        dims.slice(0, axis).reduce((a, b) => a * b, 1),
+        dims.slice(axis).reduce((a, b) => a * b, 1),
+      ]);
       return tensorValue(tf.reshape(f(tf, flat), dims), 'nchw', v.dataType);
     }
-    const axis = normalizeAxis(attrInt(ctx.node, 'axis', -1), rank) ?? ctx.invalid('axis is out of range', 'attribute.axis');
+    const axis =
+      normalizeAxis(attrInt(ctx.node, 'axis', -1), rank) ??
+      ctx.invalid('axis is out of range', 'attribute.axis');
     const layout = layoutOf(v);
     const x = v.kind === 'tensor' ? v.tensor : logicalTensor(tf, v);
-    return tensorValue(alongLast(tf, x, physicalAxis(axis, rank, layout), (t) => f(tf, t)), layout, v.dataType);
+    return tensorValue(
+      alongLast(tf, x, physicalAxis(axis, rank, layout), (t) => f(tf, t)),
+      layout,
+      v.dataType,
+    );
   };
 }
 
@@ -89,9 +102,12 @@ export const SOFTMAX_OPS: Record<string, OpHandler> = {
 /** ArgMax/ArgMin (int64 output; select_last_index unsupported). */
 function argReduce(kind: 'max' | 'min'): OpHandler {
   return (ctx) => {
-    if (attrInt(ctx.node, 'select_last_index', 0) !== 0) ctx.unsupported('select_last_index=1 is not supported', 'attribute.select_last_index');
+    if (attrInt(ctx.node, 'select_last_index', 0) !== 0)
+      ctx.unsupported('select_last_index=1 is not supported', 'attribute.select_last_index');
     const x = ctx.logical(0);
-    const axis = normalizeAxis(attrInt(ctx.node, 'axis', 0), x.rank) ?? ctx.invalid('axis is out of range', 'attribute.axis');
+    const axis =
+      normalizeAxis(attrInt(ctx.node, 'axis', 0), x.rank) ??
+      ctx.invalid('axis is out of range', 'attribute.axis');
     let y = kind === 'max' ? ctx.tf.argMax(x, axis) : ctx.tf.argMin(x, axis);
     if (attrInt(ctx.node, 'keepdims', 1) !== 0) y = ctx.tf.expandDims(y, axis);
     return tensorValue(y, 'nchw', DataType.INT64);

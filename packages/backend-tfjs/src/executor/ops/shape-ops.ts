@@ -1,5 +1,14 @@
 import type * as tfc from '@tensorflow/tfjs-core';
-import { DataType, attrFloat, attrInt, attrInts, attrString, isFloatType, toNumbers, type Attribute } from '@metacompress/ir';
+import {
+  DataType,
+  attrFloat,
+  attrInt,
+  attrInts,
+  attrString,
+  isFloatType,
+  toNumbers,
+  type Attribute,
+} from '@metacompress/ir';
 import { channelsLastPerm, invertPerm, permute, physicalAxis } from '../layout';
 import { broadcastShapes, hostConcat, hostGather, normalizeAxis } from '../host-math';
 import type { OpContext, OpHandler } from '../op-context';
@@ -41,7 +50,8 @@ export const identity: OpHandler = (ctx) => ctx.input(0);
 export const dropout: OpHandler = (ctx) => {
   if (ctx.node.outputs[1]) ctx.unsupported('the mask output of Dropout is not supported', 'outputs[1]');
   const v = ctx.input(0);
-  const ratio = ctx.opset >= 12 ? (ctx.has(1) ? ctx.numbers(1)![0]! : 0.5) : attrFloat(ctx.node, 'ratio', 0.5);
+  const ratio =
+    ctx.opset >= 12 ? (ctx.has(1) ? ctx.numbers(1)![0]! : 0.5) : attrFloat(ctx.node, 'ratio', 0.5);
   if (!ctx.settings.training || !ctx.settings.dropout || ratio <= 0 || v.kind !== 'tensor') return v;
   return tensorValue(ctx.tf.dropout(v.tensor, ratio, undefined, ctx.state.nextSeed()), v.layout, v.dataType);
 };
@@ -49,11 +59,14 @@ export const dropout: OpHandler = (ctx) => {
 /** The constant an ONNX Constant node holds. */
 export function constantOf(ctx: OpContext): ConstValue {
   for (const [key, a] of Object.entries(ctx.node.attributes) as [string, Attribute][]) {
-    if (key === 'value' && a.type === 'tensor') return constValue(a.value.dataType, a.value.dims, toNumbers(a.value));
+    if (key === 'value' && a.type === 'tensor')
+      return constValue(a.value.dataType, a.value.dims, toNumbers(a.value));
     if (key === 'value_float' && a.type === 'float') return constValue(DataType.FLOAT, [], [a.value]);
-    if (key === 'value_floats' && a.type === 'floats') return constValue(DataType.FLOAT, [a.value.length], a.value);
+    if (key === 'value_floats' && a.type === 'floats')
+      return constValue(DataType.FLOAT, [a.value.length], a.value);
     if (key === 'value_int' && a.type === 'int') return constValue(DataType.INT64, [], [a.value]);
-    if (key === 'value_ints' && a.type === 'ints') return constValue(DataType.INT64, [a.value.length], a.value);
+    if (key === 'value_ints' && a.type === 'ints')
+      return constValue(DataType.INT64, [a.value.length], a.value);
   }
   return ctx.unsupported('only numeric Constant values are supported', 'attribute.value');
 }
@@ -78,7 +91,9 @@ export const size: OpHandler = (ctx) => constValue(DataType.INT64, [], [product(
 /** ONNX Flatten: logical order, then `[prod(d[:axis]), prod(d[axis:])]`. */
 export const flatten: OpHandler = (ctx) => {
   const dims = ctx.shape(0);
-  const axis = normalizeAxis(attrInt(ctx.node, 'axis', 1), dims.length + 1) ?? ctx.invalid('axis is out of range', 'attribute.axis');
+  const axis =
+    normalizeAxis(attrInt(ctx.node, 'axis', 1), dims.length + 1) ??
+    ctx.invalid('axis is out of range', 'attribute.axis');
   return reshaped(ctx, ctx.input(0), [product(dims.slice(0, axis)), product(dims.slice(axis))]);
 };
 
@@ -87,15 +102,21 @@ export const reshape: OpHandler = (ctx) => {
   const dims = ctx.shape(0);
   const target = ctx.numbers(1) ?? ctx.invalid('the shape input is required', 'inputs[1]');
   const allowZero = attrInt(ctx.node, 'allowzero', 0) !== 0;
-  const out = target.map((d, i) => (d === 0 && !allowZero ? (dims[i] ?? ctx.invalid(`shape copies dim ${i}, which the input lacks`, 'inputs[1]')) : d));
+  const out = target.map((d, i) =>
+    d === 0 && !allowZero
+      ? (dims[i] ?? ctx.invalid(`shape copies dim ${i}, which the input lacks`, 'inputs[1]'))
+      : d,
+  );
   const known = product(out.filter((d) => d !== -1));
   const total = product(dims);
   const inferred = out.indexOf(-1);
   if (inferred >= 0) {
-    if (known === 0 || total % known !== 0) ctx.invalid(`cannot reshape [${dims.join(', ')}] to [${target.join(', ')}]`, 'inputs[1]');
+    if (known === 0 || total % known !== 0)
+      ctx.invalid(`cannot reshape [${dims.join(', ')}] to [${target.join(', ')}]`, 'inputs[1]');
     out[inferred] = total / known;
   }
-  if (product(out) !== total) ctx.invalid(`cannot reshape [${dims.join(', ')}] to [${target.join(', ')}]`, 'inputs[1]');
+  if (product(out) !== total)
+    ctx.invalid(`cannot reshape [${dims.join(', ')}] to [${target.join(', ')}]`, 'inputs[1]');
   return reshaped(ctx, ctx.input(0), out);
 };
 
@@ -104,7 +125,8 @@ export const squeeze: OpHandler = (ctx) => {
   const dims = ctx.shape(0);
   const axes = axesOf(ctx, 13)?.map((a) => axisOf(ctx, a, dims.length, 'axes'));
   const out = dims.filter((d, i) => (axes ? !axes.includes(i) : d !== 1));
-  if (axes?.some((a) => dims[a] !== 1)) ctx.invalid(`cannot squeeze a dim that is not 1 in [${dims.join(', ')}]`, 'axes');
+  if (axes?.some((a) => dims[a] !== 1))
+    ctx.invalid(`cannot squeeze a dim that is not 1 in [${dims.join(', ')}]`, 'axes');
   return reshaped(ctx, ctx.input(0), out);
 };
 
@@ -124,10 +146,19 @@ export const transpose: OpHandler = (ctx) => {
   const v = ctx.input(0);
   const rank = shapeOf(v).length;
   const perm = [...(attrInts(ctx.node, 'perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i))];
-  if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) ctx.invalid(`perm [${perm.join(', ')}] is not a permutation of rank ${rank}`, 'attribute.perm');
+  if (perm.length !== rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i))
+    ctx.invalid(`perm [${perm.join(', ')}] is not a permutation of rank ${rank}`, 'attribute.perm');
   if (v.kind === 'tensor' && v.layout === 'nhwc') {
     const inv = invertPerm(channelsLastPerm(rank));
-    return tensorValue(permute(ctx.tf, v.tensor, perm.map((p) => inv[p]!)), 'nchw', v.dataType);
+    return tensorValue(
+      permute(
+        ctx.tf,
+        v.tensor,
+        perm.map((p) => inv[p]!),
+      ),
+      'nchw',
+      v.dataType,
+    );
   }
   return tensorValue(permute(ctx.tf, logicalTensor(ctx.tf, v), perm), 'nchw', v.dataType);
 };
@@ -136,7 +167,12 @@ export const transpose: OpHandler = (ctx) => {
 export const concat: OpHandler = (ctx) => {
   const values = ctx.inputs.filter((v): v is RuntimeValue => v !== undefined);
   const rank = shapeOf(values[0]!).length;
-  const axis = axisOf(ctx, attrInt(ctx.node, 'axis') ?? ctx.invalid('axis is required', 'attribute.axis'), rank, 'attribute.axis');
+  const axis = axisOf(
+    ctx,
+    attrInt(ctx.node, 'axis') ?? ctx.invalid('axis is required', 'attribute.axis'),
+    rank,
+    'attribute.axis',
+  );
   if (values.every((v) => v.kind === 'const')) {
     const r = hostConcat(values as ConstValue[], axis);
     return constValue(values[0]!.dataType, r.dims, r.values);
@@ -157,20 +193,29 @@ export const split: OpHandler = (ctx) => {
   const dims = shapeOf(v);
   const axis = axisOf(ctx, attrInt(ctx.node, 'axis', 0), dims.length, 'attribute.axis');
   const count = ctx.node.outputs.length;
-  let sizes: number[] | undefined = ctx.opset >= 13 ? (ctx.has(1) ? ctx.numbers(1) : undefined) : attrInts(ctx.node, 'split')?.slice();
+  let sizes: number[] | undefined =
+    ctx.opset >= 13 ? (ctx.has(1) ? ctx.numbers(1) : undefined) : attrInts(ctx.node, 'split')?.slice();
   if (!sizes) {
     const parts = attrInt(ctx.node, 'num_outputs', count);
     const chunk = Math.ceil(dims[axis]! / parts);
     sizes = Array.from({ length: parts }, (_, i) => Math.max(0, Math.min(chunk, dims[axis]! - i * chunk)));
   }
-  if (sizes.reduce((a, b) => a + b, 0) !== dims[axis]) ctx.invalid(`split sizes [${sizes.join(', ')}] do not add up to ${dims[axis]}`, 'split');
+  if (sizes.reduce((a, b) => a + b, 0) !== dims[axis])
+    ctx.invalid(`split sizes [${sizes.join(', ')}] do not add up to ${dims[axis]}`, 'split');
   const layout = layoutOf(v);
   const t = v.kind === 'tensor' ? v.tensor : logicalTensor(ctx.tf, v);
-  return ctx.tf.split(t, sizes, physicalAxis(axis, dims.length, layout)).map((p) => tensorValue(p, layout, v.dataType));
+  return ctx.tf
+    .split(t, sizes, physicalAxis(axis, dims.length, layout))
+    .map((p) => tensorValue(p, layout, v.dataType));
 };
 
 /** Start, stop and step of one sliced axis, clamped as ONNX says. */
-function sliceRange(dim: number, start: number, end: number, step: number): { start: number; count: number; step: number } {
+function sliceRange(
+  dim: number,
+  start: number,
+  end: number,
+  step: number,
+): { start: number; count: number; step: number } {
   const norm = (i: number) => (i < 0 ? i + dim : i);
   let s = norm(start);
   let e = norm(end);
@@ -271,7 +316,8 @@ export const pad: OpHandler = (ctx) => {
     if (ctx.has(2)) value = ctx.numbers(2)![0] ?? 0;
     if (ctx.has(3)) axes = ctx.numbers(3)!.map((a) => axisOf(ctx, a, rank, 'inputs[3]'));
   }
-  if (pads.length !== 2 * axes.length) ctx.invalid(`pads has ${pads.length} values for ${axes.length} axes`, 'pads');
+  if (pads.length !== 2 * axes.length)
+    ctx.invalid(`pads has ${pads.length} values for ${axes.length} axes`, 'pads');
   const layout = layoutOf(v);
   let t = v.kind === 'tensor' ? v.tensor : logicalTensor(tf, v);
   const before = new Array<number>(rank).fill(0);
@@ -294,7 +340,8 @@ export const pad: OpHandler = (ctx) => {
       const b = Math.max(0, before[p]!);
       const a = Math.max(0, after[p]!);
       if (b === 0 && a === 0) continue;
-      if (mode === 'reflect' && t.shape[p]! < 2) ctx.invalid('reflect padding needs at least 2 elements along a padded axis', 'attribute.mode');
+      if (mode === 'reflect' && t.shape[p]! < 2)
+        ctx.invalid('reflect padding needs at least 2 elements along a padded axis', 'attribute.mode');
       t = tf.gather(t, tf.tensor1d(padIndices(t.shape[p]!, b, a, mode), 'int32'), p);
     }
   } else {
@@ -344,7 +391,15 @@ export const cast: OpHandler = (ctx) => {
   const to = attrInt(ctx.node, 'to') ?? ctx.invalid('to is required', 'attribute.to');
   const dtype = tfDtypeOf(to);
   if (v.kind === 'const') {
-    const values = Array.from(v.values, (x) => (dtype === 'int32' ? Math.trunc(x) : dtype === 'bool' ? Number(x !== 0) : to === DataType.FLOAT16 || isFloatType(to) ? Math.fround(x) : x));
+    const values = Array.from(v.values, (x) =>
+      dtype === 'int32'
+        ? Math.trunc(x)
+        : dtype === 'bool'
+          ? Number(x !== 0)
+          : to === DataType.FLOAT16 || isFloatType(to)
+            ? Math.fround(x)
+            : x,
+    );
     return constValue(to, v.dims, values);
   }
   const t = v.kind === 'tensor' ? v.tensor : logicalTensor(ctx.tf, v);
@@ -356,9 +411,20 @@ export const cast: OpHandler = (ctx) => {
 export const expand: OpHandler = (ctx) => {
   const v = ctx.input(0);
   const target = ctx.numbers(1) ?? ctx.invalid('shape is required', 'inputs[1]');
-  const out = broadcastShapes(shapeOf(v), target) ?? ctx.invalid(`cannot expand [${shapeOf(v).join(', ')}] to [${target.join(', ')}]`, 'inputs[1]');
+  const out =
+    broadcastShapes(shapeOf(v), target) ??
+    ctx.invalid(`cannot expand [${shapeOf(v).join(', ')}] to [${target.join(', ')}]`, 'inputs[1]');
   const t = logicalTensor(ctx.tf, v);
-  return tensorValue(ctx.tf.broadcastTo(t.rank < out.length ? ctx.tf.reshape(t, [...new Array<number>(out.length - t.rank).fill(1), ...t.shape]) : t, out), 'nchw', v.dataType);
+  return tensorValue(
+    ctx.tf.broadcastTo(
+      t.rank < out.length
+        ? ctx.tf.reshape(t, [...new Array<number>(out.length - t.rank).fill(1), ...t.shape])
+        : t,
+      out,
+    ),
+    'nchw',
+    v.dataType,
+  );
 };
 
 /** ONNX Tile. */
@@ -381,7 +447,13 @@ export const constantOfShape: OpHandler = (ctx) => {
 
 /** ONNX Range (on the host). */
 export const range: OpHandler = (ctx) => {
-  const [start, limit, delta] = [0, 1, 2].map((i) => ctx.numbers(i)?.[0] ?? ctx.invalid(`input ${i} is required`, `inputs[${i}]`)) as [number, number, number];
+  const [start, limit, delta] = [0, 1, 2].map(
+    (i) => ctx.numbers(i)?.[0] ?? ctx.invalid(`input ${i} is required`, `inputs[${i}]`),
+  ) as [number, number, number];
   const n = Math.max(Math.ceil((limit - start) / delta), 0);
-  return constValue(ctx.input(0).dataType, [n], Array.from({ length: n }, (_, i) => start + i * delta));
+  return constValue(
+    ctx.input(0).dataType,
+    [n],
+    Array.from({ length: n }, (_, i) => start + i * delta),
+  );
 };
