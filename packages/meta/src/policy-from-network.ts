@@ -1,4 +1,12 @@
-import { ErrorCodes, MetacompressError, validateBudget, validatePolicy, type Budget, type GroupPolicy, type Policy } from '@metacompress/core';
+import {
+  ErrorCodes,
+  MetacompressError,
+  validateBudget,
+  validatePolicy,
+  type Budget,
+  type GroupPolicy,
+  type Policy,
+} from '@metacompress/core';
 import type { CostBudget, Graph } from '@metacompress/ir';
 import { FEATURE_NAMES } from './features/feature-names';
 import { featurizeGroups, type FeaturizeOptions } from './features/featurize-groups';
@@ -12,7 +20,8 @@ import { projectBudget, type ProjectBudgetOptions } from './projection/project-b
  * @example
  * const options: PolicyFromNetworkOptions = { bits: true, roundTo: 4, sensitivity };
  */
-export interface PolicyFromNetworkOptions extends ProjectBudgetOptions, Pick<FeaturizeOptions, 'sensitivity' | 'estimator' | 'groups' | 'file'> {
+export interface PolicyFromNetworkOptions
+  extends ProjectBudgetOptions, Pick<FeaturizeOptions, 'sensitivity' | 'estimator' | 'groups' | 'file'> {
   /** Add `weightBits` from the bit head (its highest-scoring width) to every group (default false). */
   bits?: boolean;
 }
@@ -32,19 +41,42 @@ export interface PolicyFromNetworkOptions extends ProjectBudgetOptions, Pick<Fea
  * const policy = policyFromNetwork(graph, { metric: 'macs', ratio: 0.5 }, parsePolicyNetwork(text), { bits: true });
  * // { source: 'meta:…', groups: [{ group: '/conv1/Conv', keep: 0.5, weightBits: 8 }, …], … }
  */
-export function policyFromNetwork(graph: Graph, budget: Budget, network: PolicyNetwork, options: PolicyFromNetworkOptions = {}): Policy {
+export function policyFromNetwork(
+  graph: Graph,
+  budget: Budget,
+  network: PolicyNetwork,
+  options: PolicyFromNetworkOptions = {},
+): Policy {
   const checked = validateBudget(budget, 'budget');
   const names = network.config.featureNames;
   if (names.length !== FEATURE_NAMES.length || names.some((n, i) => n !== FEATURE_NAMES[i])) {
-    throw new MetacompressError(ErrorCodes.CHECKPOINT_INVALID, `network '${network.name}' reads ${names.length} features that differ from the featurizer's ${FEATURE_NAMES.length}`, {
-      field: 'featureNames',
-      ...(options.file ? { file: options.file } : {}),
-    });
+    throw new MetacompressError(
+      ErrorCodes.CHECKPOINT_INVALID,
+      `network '${network.name}' reads ${names.length} features that differ from the featurizer's ${FEATURE_NAMES.length}`,
+      {
+        field: 'featureNames',
+        ...(options.file ? { file: options.file } : {}),
+      },
+    );
   }
-  const features = featurizeGroups(graph, { budget: checked, sensitivity: options.sensitivity, estimator: options.estimator, groups: options.groups, file: options.file });
-  const outputs = features.rows.length ? policyForwardHost(network.config, network.params, features.rows) : { keepLogits: new Float64Array(0), bitLogits: [] };
+  const features = featurizeGroups(graph, {
+    budget: checked,
+    sensitivity: options.sensitivity,
+    estimator: options.estimator,
+    groups: options.groups,
+    file: options.file,
+  });
+  const outputs = features.rows.length
+    ? policyForwardHost(network.config, network.params, features.rows)
+    : { keepLogits: new Float64Array(0), bitLogits: [] };
   const ids = features.groups.map((g) => g.id);
-  const projection = projectBudget(features.estimator, ids, outputs.keepLogits, checked as CostBudget, options);
+  const projection = projectBudget(
+    features.estimator,
+    ids,
+    outputs.keepLogits,
+    checked as CostBudget,
+    options,
+  );
   const groups = ids.map((id, i): GroupPolicy => {
     const entry: GroupPolicy = { group: id, keep: projection.keep.get(id)! };
     if (options.bits) {

@@ -3,8 +3,24 @@
  * JavaScript evaluator for Gemm/ReLU MLPs. Not published (`files` excludes `src/**\/test-*.ts`).
  */
 import { resolve } from 'node:path';
-import { createRng, type Dataset, type EvaluationResult, type InferenceBackend, type LabeledBatch, type Rng } from '@metacompress/core';
-import { DataType, createTensor, toFloat32, type Attribute, type Graph, type Node, type Tensor, type ValueInfo } from '@metacompress/ir';
+import {
+  createRng,
+  type Dataset,
+  type EvaluationResult,
+  type InferenceBackend,
+  type LabeledBatch,
+  type Rng,
+} from '@metacompress/core';
+import {
+  DataType,
+  createTensor,
+  toFloat32,
+  type Attribute,
+  type Graph,
+  type Node,
+  type Tensor,
+  type ValueInfo,
+} from '@metacompress/ir';
 
 /** The committed fixture models. */
 export const FIXTURES = resolve(import.meta.dirname, '../../../fixtures/models');
@@ -40,20 +56,43 @@ export class Builder {
     return name;
   }
 
-  op(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, name = `${opType.toLowerCase()}${this.nodes.length}`): string {
+  op(
+    opType: string,
+    inputs: string[],
+    attrs: Record<string, AttrValue> = {},
+    name = `${opType.toLowerCase()}${this.nodes.length}`,
+  ): string {
     const output = `${name}_out`;
-    this.nodes.push({ name, opType, domain: '', inputs, outputs: [output], attributes: Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k, attr(v)])) });
+    this.nodes.push({
+      name,
+      opType,
+      domain: '',
+      inputs,
+      outputs: [output],
+      attributes: Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k, attr(v)])),
+    });
     return output;
   }
 
-  conv(x: string, cin: number, cout: number, name: string, o: { k?: number; stride?: number; group?: number; weight?: (i: number) => number } = {}): string {
+  conv(
+    x: string,
+    cin: number,
+    cout: number,
+    name: string,
+    o: { k?: number; stride?: number; group?: number; weight?: (i: number) => number } = {},
+  ): string {
     const k = o.k ?? 3;
     const group = o.group ?? 1;
     const w = this.init(`${name}.weight`, [cout, cin / group, k, k], o.weight);
     const b = this.init(`${name}.bias`, [cout], () => 0.01);
     const p = Math.floor(k / 2);
     const s = o.stride ?? 1;
-    return this.op('Conv', [x, w, b], { kernel_shape: [k, k], pads: [p, p, p, p], strides: [s, s], group }, name);
+    return this.op(
+      'Conv',
+      [x, w, b],
+      { kernel_shape: [k, k], pads: [p, p, p, p], strides: [s, s], group },
+      name,
+    );
   }
 
   bn(x: string, c: number, name: string, scale?: (i: number) => number): string {
@@ -88,7 +127,12 @@ export class Builder {
       outputs: this.outputs,
       valueInfo: [],
       initializers: this.initializers,
-      model: { irVersion: 8, opsetImports: [{ domain: '', version: 13 }], metadataProps: [], producerName: 'meta-test' },
+      model: {
+        irVersion: 8,
+        opsetImports: [{ domain: '', version: 13 }],
+        metadataProps: [],
+        producerName: 'meta-test',
+      },
     } as Graph;
   }
 }
@@ -112,7 +156,10 @@ export interface BlockNetOptions {
 export function blockNet(options: BlockNetOptions = {}): Graph {
   const g = new Builder(options.seed ?? 1);
   const x = g.input('input', ['N', 3, 8, 8]);
-  const a = g.relu(g.bn(g.conv(x, 3, 8, 'c1', { weight: options.c1Weight }), 8, 'bn1', options.bn1Scale), 'r1');
+  const a = g.relu(
+    g.bn(g.conv(x, 3, 8, 'c1', { weight: options.c1Weight }), 8, 'bn1', options.bn1Scale),
+    'r1',
+  );
   const d = g.relu(g.conv(a, 8, 8, 'dw', { group: 8, stride: 2 }), 'r2');
   const h = g.relu(g.conv(d, 8, 16, 'c2', { k: 1 }), 'r3');
   const c3 = g.conv(h, 16, 16, 'c3');
@@ -131,15 +178,31 @@ export function plantedMlp(seed = 2): Graph {
   const g = new Builder(seed);
   const rng = createRng(seed + 10);
   const x = g.input('input', ['N', 6]);
-  const h1 = g.relu(g.gemm(x, 6, 8, 'fc1', (i) => (Math.floor(i / 6) < 4 ? 0 : rng.normal())), 'r1');
-  const h2 = g.relu(g.gemm(h1, 8, 8, 'fc2', (i) => (i % 8 < 4 ? 0 : rng.normal())), 'r2');
-  g.output(g.gemm(h2, 8, 3, 'fc3', () => rng.normal()), ['N', 3]);
+  const h1 = g.relu(
+    g.gemm(x, 6, 8, 'fc1', (i) => (Math.floor(i / 6) < 4 ? 0 : rng.normal())),
+    'r1',
+  );
+  const h2 = g.relu(
+    g.gemm(h1, 8, 8, 'fc2', (i) => (i % 8 < 4 ? 0 : rng.normal())),
+    'r2',
+  );
+  g.output(
+    g.gemm(h2, 8, 3, 'fc3', () => rng.normal()),
+    ['N', 3],
+  );
   const graph = g.build();
   // fc1's bias must also be zero on the dead channels, or ReLU(bias) still feeds fc2.
   return {
     ...graph,
     initializers: graph.initializers.map((t) =>
-      t.name === 'fc1.bias' ? createTensor(t.name, t.dataType, t.dims, Float32Array.from({ length: 8 }, (_, j) => (j < 4 ? 0 : 0.1))) : t,
+      t.name === 'fc1.bias'
+        ? createTensor(
+            t.name,
+            t.dataType,
+            t.dims,
+            Float32Array.from({ length: 8 }, (_, j) => (j < 4 ? 0 : 0.1)),
+          )
+        : t,
     ),
   };
 }
@@ -159,7 +222,10 @@ export function randomDataset(sampleShape: number[], numClasses: number, length 
       const limit = Math.min(length, options.limit ?? length);
       for (let start = 0; start < limit; start += batchSize) {
         const end = Math.min(limit, start + batchSize);
-        yield { inputs: { dims: [end - start, ...sampleShape], data: x.slice(start * per, end * per) }, labels: y.slice(start, end) };
+        yield {
+          inputs: { dims: [end - start, ...sampleShape], data: x.slice(start * per, end * per) },
+          labels: y.slice(start, end),
+        };
       }
     },
   };
@@ -171,7 +237,11 @@ export function mlpForward(graph: Graph, input: ArrayLike<number>): Float64Array
   const values = new Map<string, Float64Array>([[graph.inputs[0].name, Float64Array.from(input)]]);
   for (const node of graph.nodes) {
     const x = values.get(node.inputs[0])!;
-    if (node.opType === 'Relu') values.set(node.outputs[0], x.map((v) => Math.max(0, v)));
+    if (node.opType === 'Relu')
+      values.set(
+        node.outputs[0],
+        x.map((v) => Math.max(0, v)),
+      );
     else if (node.opType === 'Gemm') {
       const w = weights.get(node.inputs[1])!;
       const b = weights.get(node.inputs[2])!.v;

@@ -11,7 +11,10 @@ describe('gini and normalizedEntropy', () => {
     expect(gini([])).toBe(0);
     expect(normalizedEntropy([2, 2, 2, 2])).toBeCloseTo(1, 12);
     expect(normalizedEntropy([0, 0, 5])).toBe(0);
-    expect(normalizedEntropy([1, 3])).toBeCloseTo(-(0.25 * Math.log(0.25) + 0.75 * Math.log(0.75)) / Math.log(2), 12);
+    expect(normalizedEntropy([1, 3])).toBeCloseTo(
+      -(0.25 * Math.log(0.25) + 0.75 * Math.log(0.75)) / Math.log(2),
+      12,
+    );
   });
 });
 

@@ -1,5 +1,10 @@
 import { ErrorCodes, MetacompressError } from '@metacompress/core';
-import { readGroupWeights, type CouplingGroup, type GraphBody, type GroupWeightSlice } from '@metacompress/ir';
+import {
+  readGroupWeights,
+  type CouplingGroup,
+  type GraphBody,
+  type GroupWeightSlice,
+} from '@metacompress/ir';
 
 /** Per-channel L1 scores of a group and the magnitude of its producing weights. */
 export interface ChannelImportance {
@@ -23,7 +28,11 @@ export interface ChannelImportance {
  * const { scores } = channelImportance(graph, group);
  * scores.length === group.channels; // mean of scores is 1
  */
-export function channelImportance(graph: GraphBody, group: CouplingGroup, weights?: readonly GroupWeightSlice[]): ChannelImportance {
+export function channelImportance(
+  graph: GraphBody,
+  group: CouplingGroup,
+  weights?: readonly GroupWeightSlice[],
+): ChannelImportance {
   const slices = (weights ?? readGroupWeights(graph, group)).filter((w) => w.slice.role === 'output');
   const c = group.channels;
   const scores = new Float64Array(c);
@@ -38,11 +47,15 @@ export function channelImportance(graph: GraphBody, group: CouplingGroup, weight
       let s = 0;
       for (let i = 0; i < v.length; i++) s += Math.abs(v[i]);
       if (!Number.isFinite(s)) {
-        throw new MetacompressError(ErrorCodes.NAN_WEIGHTS, `channel ${j} of '${slice.tensor}' holds NaN or infinite values`, {
-          group: group.id,
-          node: slice.node,
-          field: slice.tensor,
-        });
+        throw new MetacompressError(
+          ErrorCodes.NAN_WEIGHTS,
+          `channel ${j} of '${slice.tensor}' holds NaN or infinite values`,
+          {
+            group: group.id,
+            node: slice.node,
+            field: slice.tensor,
+          },
+        );
       }
       l1[j] = s;
       total += s;

@@ -11,7 +11,9 @@ const budget = { metric: 'macs', ratio: 0.4 } as const;
 /** Share of a metric that scales with a group, computed without the estimator: remove one channel for real. */
 function shareByRemoval(graph: Graph, id: string, channels: number, metric: 'params' | 'macs'): number {
   const base = costOf(graph)[metric];
-  const less = costOf(removeChannels(graph, { [id]: Array.from({ length: channels - 1 }, (_, j) => j) }))[metric];
+  const less = costOf(removeChannels(graph, { [id]: Array.from({ length: channels - 1 }, (_, j) => j) }))[
+    metric
+  ];
   return (channels * (base - less)) / base;
 }
 
@@ -64,16 +66,30 @@ describe('featurizeGroups on a hand-built CNN', () => {
   });
 
   it('computes params/MAC shares that agree with really removing a channel', () => {
-    for (const [id, channels] of [['c1', 8], ['c2', 16]] as const) {
-      expect(col(row(id), 'param_share')).toBeCloseTo(Math.min(1, shareByRemoval(graph, id, channels, 'params')), 5);
-      expect(col(row(id), 'mac_share')).toBeCloseTo(Math.min(1, shareByRemoval(graph, id, channels, 'macs')), 5);
+    for (const [id, channels] of [
+      ['c1', 8],
+      ['c2', 16],
+    ] as const) {
+      expect(col(row(id), 'param_share')).toBeCloseTo(
+        Math.min(1, shareByRemoval(graph, id, channels, 'params')),
+        5,
+      );
+      expect(col(row(id), 'mac_share')).toBeCloseTo(
+        Math.min(1, shareByRemoval(graph, id, channels, 'macs')),
+        5,
+      );
     }
   });
 
   it('carries the budget: ratio and metric one-hot', () => {
     for (const r of f.rows) {
       expect(col(r, 'budget_ratio')).toBeCloseTo(0.4, 6);
-      expect([col(r, 'metric.params'), col(r, 'metric.macs'), col(r, 'metric.bytes'), col(r, 'metric.latency')]).toEqual([0, 1, 0, 0]);
+      expect([
+        col(r, 'metric.params'),
+        col(r, 'metric.macs'),
+        col(r, 'metric.bytes'),
+        col(r, 'metric.latency'),
+      ]).toEqual([0, 1, 0, 0]);
     }
     const p = featurizeGroups(graph, { budget: { metric: 'params', ratio: 0.9 } });
     expect(col(p.rows[0], 'metric.params')).toBe(1);
@@ -96,7 +112,8 @@ describe('featurizeGroups on a hand-built CNN', () => {
   });
 
   it('sees a dead channel in the importance statistics', () => {
-    const dead = featurizeGroups(blockNet({ c1Weight: (i) => (i < 27 ? 0 : Math.sin(i) + 1.5) }), { budget }).rows[0];
+    const dead = featurizeGroups(blockNet({ c1Weight: (i) => (i < 27 ? 0 : Math.sin(i) + 1.5) }), { budget })
+      .rows[0];
     const alive = featurizeGroups(blockNet({ c1Weight: (i) => Math.sin(i) + 1.5 }), { budget }).rows[0];
     expect(col(alive, 'imp_dead')).toBe(0);
     // Half of the group's output slices (c1's) has a zero filter; dw's filter for it is not zero.
@@ -113,8 +130,12 @@ describe('featurizeGroups on a hand-built CNN', () => {
     expect(col(s.rows[0], 'sensitivity')).toBe(0); // a loss decrease counts as 0
     expect(col(s.rows[0], 'has_sensitivity')).toBe(1);
     expect(col(f.rows[0], 'has_sensitivity')).toBe(0);
-    expect(() => featurizeGroups(graph, { budget, sensitivity: new Map([['fc', 1]]) })).toThrow(expect.objectContaining({ code: 'MC_UNKNOWN_GROUP' }));
-    expect(() => featurizeGroups(graph, { budget, sensitivity: { c1: Number.NaN } })).toThrow(expect.objectContaining({ code: 'MC_INVALID_ARGUMENT' }));
+    expect(() => featurizeGroups(graph, { budget, sensitivity: new Map([['fc', 1]]) })).toThrow(
+      expect.objectContaining({ code: 'MC_UNKNOWN_GROUP' }),
+    );
+    expect(() => featurizeGroups(graph, { budget, sensitivity: { c1: Number.NaN } })).toThrow(
+      expect.objectContaining({ code: 'MC_INVALID_ARGUMENT' }),
+    );
   });
 
   it('is deterministic and validates its inputs', () => {
@@ -133,12 +154,21 @@ describe('featurizeGroups on a hand-built CNN', () => {
         errors.push(error);
       }
     }
-    expect(errors.map((e) => isMetacompressError(e) && e.code)).toEqual(['MC_BUDGET_INVALID', 'MC_BUDGET_INVALID', 'MC_GROUP_UNPRUNABLE']);
+    expect(errors.map((e) => isMetacompressError(e) && e.code)).toEqual([
+      'MC_BUDGET_INVALID',
+      'MC_BUDGET_INVALID',
+      'MC_GROUP_UNPRUNABLE',
+    ]);
   });
 
   it('names the group and tensor of NaN weights', () => {
-    expect(() => featurizeGroups(blockNet({ c1Weight: (i) => (i === 5 ? Number.NaN : 1) }), { budget })).toThrow(
-      expect.objectContaining({ code: 'MC_NAN_WEIGHTS', details: expect.objectContaining({ group: 'c1', field: 'c1.weight' }) }),
+    expect(() =>
+      featurizeGroups(blockNet({ c1Weight: (i) => (i === 5 ? Number.NaN : 1) }), { budget }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'MC_NAN_WEIGHTS',
+        details: expect.objectContaining({ group: 'c1', field: 'c1.weight' }),
+      }),
     );
   });
 });

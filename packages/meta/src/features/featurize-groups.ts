@@ -58,7 +58,8 @@ const GEMM_OPS = new Set(['Gemm', 'MatMul', 'MatMulInteger', 'QLinearMatMul', 'F
 const WEIGHTED_OPS = new Set([...CONV_OPS, ...GEMM_OPS, 'ConvTranspose']);
 const NORM_OPS = new Set(['BatchNormalization', 'InstanceNormalization']);
 
-const clip = (x: number, lo: number, hi: number): number => (Number.isNaN(x) ? lo : Math.min(hi, Math.max(lo, x)));
+const clip = (x: number, lo: number, hi: number): number =>
+  Number.isNaN(x) ? lo : Math.min(hi, Math.max(lo, x));
 
 function entriesOf(values: GroupValues): [string, number][] {
   return values instanceof Map ? [...values.entries()] : Object.entries(values as Record<string, number>);
@@ -86,7 +87,8 @@ function opKind(node: Node, weightDims: readonly number[] | undefined): OpKind {
 
 function kernelSide(node: Node, weightDims: readonly number[] | undefined): number {
   if (GEMM_OPS.has(node.opType)) return 1;
-  const spatial = attrInts(node, 'kernel_shape') ?? (weightDims && weightDims.length > 2 ? weightDims.slice(2) : []);
+  const spatial =
+    attrInts(node, 'kernel_shape') ?? (weightDims && weightDims.length > 2 ? weightDims.slice(2) : []);
   return spatial.length ? spatial.reduce((a, b) => a * b, 1) ** (1 / spatial.length) : 1;
 }
 
@@ -153,18 +155,26 @@ export function featurizeGroups(graph: Graph, options: FeaturizeOptions): GroupF
   const sensitivity = new Map<string, number>();
   for (const [id, value] of entriesOf(options.sensitivity ?? {})) {
     if (!ids.has(id)) {
-      throw new MetacompressError(ErrorCodes.UNKNOWN_GROUP, `a sensitivity is given for '${id}', which is not a featurized group`, {
-        group: id,
-        field: 'sensitivity',
-        file: options.file,
-      });
+      throw new MetacompressError(
+        ErrorCodes.UNKNOWN_GROUP,
+        `a sensitivity is given for '${id}', which is not a featurized group`,
+        {
+          group: id,
+          field: 'sensitivity',
+          file: options.file,
+        },
+      );
     }
     if (typeof value !== 'number' || !Number.isFinite(value)) {
-      throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `sensitivity must be a finite number, got ${String(value)}`, {
-        group: id,
-        field: 'sensitivity',
-        file: options.file,
-      });
+      throw new MetacompressError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `sensitivity must be a finite number, got ${String(value)}`,
+        {
+          group: id,
+          field: 'sensitivity',
+          file: options.file,
+        },
+      );
     }
     sensitivity.set(id, value);
   }
@@ -185,7 +195,9 @@ export function featurizeGroups(graph: Graph, options: FeaturizeOptions): GroupF
     };
     const weights = readGroupWeights(graph, group);
     const outputSlices = group.slices.filter((s) => s.role === 'output');
-    const producing = [...new Set([...group.producers, ...outputSlices.map((s) => s.node)])].filter((l) => labels.has(l));
+    const producing = [...new Set([...group.producers, ...outputSlices.map((s) => s.node)])].filter((l) =>
+      labels.has(l),
+    );
 
     // Op kinds, kernel, stride, depth of the producing nodes.
     let kernel = 0;
@@ -209,7 +221,8 @@ export function featurizeGroups(graph: Graph, options: FeaturizeOptions): GroupF
     // Shares of params and MACs: the linearized cost of the group's channels.
     if (group.channels - 1 >= group.minChannels) {
       const less = estimator.estimate({ [group.id]: group.channels - 1 });
-      if (base.params > 0) set('param_share', clip((group.channels * (base.params - less.params)) / base.params, 0, 1));
+      if (base.params > 0)
+        set('param_share', clip((group.channels * (base.params - less.params)) / base.params, 0, 1));
       if (base.macs > 0) set('mac_share', clip((group.channels * (base.macs - less.macs)) / base.macs, 0, 1));
     }
 
@@ -238,11 +251,15 @@ export function featurizeGroups(graph: Graph, options: FeaturizeOptions): GroupF
           let a = 0;
           for (const x of v) a += Math.abs(x);
           if (!Number.isFinite(a)) {
-            throw new MetacompressError(ErrorCodes.NAN_WEIGHTS, `scale of channel ${j} in '${slice.tensor}' is NaN or infinite`, {
-              group: group.id,
-              node: slice.node,
-              field: slice.tensor,
-            });
+            throw new MetacompressError(
+              ErrorCodes.NAN_WEIGHTS,
+              `scale of channel ${j} in '${slice.tensor}' is NaN or infinite`,
+              {
+                group: group.id,
+                node: slice.node,
+                field: slice.tensor,
+              },
+            );
           }
           gamma[j] += a / v.length / gammas.length;
         });

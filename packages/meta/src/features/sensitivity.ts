@@ -1,5 +1,13 @@
 import { ErrorCodes, MetacompressError, type Dataset, type InferenceBackend } from '@metacompress/core';
-import { analyzeCoupling, freeGroups, keepCount, removeChannels, type CouplingGroup, type Graph, type KeepRounding } from '@metacompress/ir';
+import {
+  analyzeCoupling,
+  freeGroups,
+  keepCount,
+  removeChannels,
+  type CouplingGroup,
+  type Graph,
+  type KeepRounding,
+} from '@metacompress/ir';
 import { rankChannels } from '../masks/soft-masks';
 import { channelImportance } from './channel-importance';
 
@@ -44,16 +52,32 @@ export interface SensitivityOptions extends KeepRounding {
  * const sensitivity = await measureSensitivity(graph, { backend: ort, data: calibration });
  * const f = featurizeGroups(graph, { budget, sensitivity });
  */
-export async function measureSensitivity(graph: Graph, options: SensitivityOptions): Promise<Map<string, number>> {
+export async function measureSensitivity(
+  graph: Graph,
+  options: SensitivityOptions,
+): Promise<Map<string, number>> {
   if (!options?.data || options.data.length === 0) {
-    throw new MetacompressError(ErrorCodes.EMPTY_DATASET, 'the sensitivity feature needs data to measure the loss on', { field: 'data' });
+    throw new MetacompressError(
+      ErrorCodes.EMPTY_DATASET,
+      'the sensitivity feature needs data to measure the loss on',
+      { field: 'data' },
+    );
   }
   const ratio = options.ratio ?? 0.5;
-  if (!(ratio > 0 && ratio < 1)) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `ratio must be in (0, 1), got ${ratio}`, { field: 'ratio' });
+  if (!(ratio > 0 && ratio < 1))
+    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `ratio must be in (0, 1), got ${ratio}`, {
+      field: 'ratio',
+    });
   const batchSize = options.batchSize ?? 32;
   const batches = options.batches ?? 2;
-  for (const [field, v] of [['batchSize', batchSize], ['batches', batches]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `${field} must be an integer ≥ 1, got ${v}`, { field });
+  for (const [field, v] of [
+    ['batchSize', batchSize],
+    ['batches', batches],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1)
+      throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `${field} must be an integer ≥ 1, got ${v}`, {
+        field,
+      });
   }
   const limit = batches * batchSize;
   const lossOf = async (g: Graph): Promise<number> => {
@@ -65,7 +89,10 @@ export async function measureSensitivity(graph: Graph, options: SensitivityOptio
   const out = new Map<string, number>();
   let done = 0;
   for (const g of groups) {
-    const count = keepCount(g.channels, ratio, { roundTo: options.roundTo ?? 1, minChannels: Math.max(options.minChannels ?? 1, g.minChannels) });
+    const count = keepCount(g.channels, ratio, {
+      roundTo: options.roundTo ?? 1,
+      minChannels: Math.max(options.minChannels ?? 1, g.minChannels),
+    });
     if (count < g.channels) {
       const ranks = rankChannels(channelImportance(graph, g).scores);
       const kept: number[] = [];

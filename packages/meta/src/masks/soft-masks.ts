@@ -13,7 +13,10 @@ import type { Tf } from '../network/forward';
 export function rankChannels(scores: ArrayLike<number>): Int32Array {
   const order = Array.from({ length: scores.length }, (_, j) => j);
   for (let j = 0; j < scores.length; j++) {
-    if (Number.isNaN(scores[j])) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `importance score of channel ${j} is NaN`, { field: 'scores' });
+    if (Number.isNaN(scores[j]))
+      throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `importance score of channel ${j} is NaN`, {
+        field: 'scores',
+      });
   }
   order.sort((a, b) => scores[b] - scores[a] || a - b);
   const ranks = new Int32Array(scores.length);
@@ -26,7 +29,11 @@ function checkRanks(ranks: ArrayLike<number>, group?: string): void {
   for (let j = 0; j < ranks.length; j++) {
     const r = ranks[j];
     if (!Number.isInteger(r) || r < 0 || r >= ranks.length || seen[r]) {
-      throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'ranks must be a permutation of 0 … channels − 1', { field: 'ranks', ...(group ? { group } : {}) });
+      throw new MetacompressError(
+        ErrorCodes.INVALID_ARGUMENT,
+        'ranks must be a permutation of 0 … channels − 1',
+        { field: 'ranks', ...(group ? { group } : {}) },
+      );
     }
     seen[r] = 1;
   }
@@ -34,7 +41,11 @@ function checkRanks(ranks: ArrayLike<number>, group?: string): void {
 
 function checkTemperature(temperature: number): void {
   if (!(typeof temperature === 'number' && temperature > 0 && Number.isFinite(temperature))) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `temperature must be a finite number > 0, got ${temperature}`, { field: 'temperature' });
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `temperature must be a finite number > 0, got ${temperature}`,
+      { field: 'temperature' },
+    );
   }
 }
 
@@ -51,10 +62,20 @@ function checkTemperature(temperature: number): void {
  * @example
  * const mask = softChannelMask(tf, tf.scalar(0.5), rankChannels(scores), 0.5); // ≈ [1, 1, 0, 0] for ranks [0, 1, 2, 3]
  */
-export function softChannelMask(tf: Tf, keep: tfc.Tensor, ranks: ArrayLike<number>, temperature: number): tfc.Tensor1D {
+export function softChannelMask(
+  tf: Tf,
+  keep: tfc.Tensor,
+  ranks: ArrayLike<number>,
+  temperature: number,
+): tfc.Tensor1D {
   checkTemperature(temperature);
   checkRanks(ranks);
-  if (keep.size !== 1) throw new MetacompressError(ErrorCodes.SHAPE_MISMATCH, `keep must hold one value, got shape [${keep.shape.join(', ')}]`, { field: 'keep' });
+  if (keep.size !== 1)
+    throw new MetacompressError(
+      ErrorCodes.SHAPE_MISMATCH,
+      `keep must hold one value, got shape [${keep.shape.join(', ')}]`,
+      { field: 'keep' },
+    );
   const c = ranks.length;
   const offsets = tf.tensor1d(Float32Array.from(ranks, (r) => r + 0.5));
   return tf.sigmoid(tf.div(tf.sub(tf.mul(tf.reshape(keep, [1]), c), offsets), temperature)) as tfc.Tensor1D;
@@ -75,9 +96,18 @@ export interface GroupRanking {
  * @example
  * const masks = softGroupMasks(tf, keep, f.groups.map((g, i) => ({ id: g.id, ranks: rankChannels(f.importance[i]) })), { temperature: 0.5 });
  */
-export function softGroupMasks(tf: Tf, keep: tfc.Tensor1D, rankings: readonly GroupRanking[], options: { temperature: number }): Record<string, tfc.Tensor1D> {
+export function softGroupMasks(
+  tf: Tf,
+  keep: tfc.Tensor1D,
+  rankings: readonly GroupRanking[],
+  options: { temperature: number },
+): Record<string, tfc.Tensor1D> {
   if (keep.rank !== 1 || keep.shape[0] !== rankings.length) {
-    throw new MetacompressError(ErrorCodes.SHAPE_MISMATCH, `keep must be [${rankings.length}], got [${keep.shape.join(', ')}]`, { field: 'keep' });
+    throw new MetacompressError(
+      ErrorCodes.SHAPE_MISMATCH,
+      `keep must be [${rankings.length}], got [${keep.shape.join(', ')}]`,
+      { field: 'keep' },
+    );
   }
   checkTemperature(options.temperature);
   const parts = tf.split(keep, rankings.length);

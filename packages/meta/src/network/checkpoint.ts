@@ -1,6 +1,14 @@
 import { ErrorCodes, MetacompressError, type WeightBits } from '@metacompress/core';
 import { FEATURE_NAMES } from '../features/feature-names';
-import { checkPolicyParams, policyParamShapes, shapeSize, validatePolicyConfig, type PolicyActivation, type PolicyNetwork, type PolicyParams } from './policy-network';
+import {
+  checkPolicyParams,
+  policyParamShapes,
+  shapeSize,
+  validatePolicyConfig,
+  type PolicyActivation,
+  type PolicyNetwork,
+  type PolicyParams,
+} from './policy-network';
 
 /** The `format` field of a policy checkpoint. */
 export const POLICY_CHECKPOINT_FORMAT = 'metacompress-policy';
@@ -38,7 +46,8 @@ function toBase64(values: Float32Array): string {
   const view = new DataView(bytes.buffer);
   values.forEach((v, i) => view.setFloat32(i * 4, v, true));
   let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  for (let i = 0; i < bytes.length; i += 0x8000)
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(binary);
 }
 
@@ -49,7 +58,8 @@ function fromBase64(text: string, fail: (reason: string) => never): Float32Array
   } catch {
     fail('data is not valid base64');
   }
-  if (binary.length % 4 !== 0) fail(`data holds ${binary.length} bytes, not a whole number of float32 values`);
+  if (binary.length % 4 !== 0)
+    fail(`data holds ${binary.length} bytes, not a whole number of float32 values`);
   const view = new DataView(Uint8Array.from(binary, (c) => c.charCodeAt(0)).buffer);
   const out = new Float32Array(binary.length / 4);
   for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
@@ -62,7 +72,10 @@ function fromBase64(text: string, fail: (reason: string) => never): Float32Array
  * @example
  * await writeFileAtomic('policy.json', serializePolicyNetwork(phi, { meta: { learner: 'reptile' } }));
  */
-export function serializePolicyNetwork(network: PolicyNetwork, options: { meta?: Record<string, unknown> } = {}): string {
+export function serializePolicyNetwork(
+  network: PolicyNetwork,
+  options: { meta?: Record<string, unknown> } = {},
+): string {
   validatePolicyConfig(network.config);
   checkPolicyParams(network.config, network.params);
   const shapes = policyParamShapes(network.config);
@@ -71,8 +84,17 @@ export function serializePolicyNetwork(network: PolicyNetwork, options: { meta?:
     version: POLICY_CHECKPOINT_VERSION,
     name: network.name,
     featureNames: [...network.config.featureNames],
-    architecture: { hidden: network.config.hidden, activation: network.config.activation, bitWidths: [...network.config.bitWidths] },
-    params: Object.fromEntries(Object.entries(shapes).map(([name, shape]) => [name, { shape: [...shape], dtype: 'float32', data: toBase64(network.params[name]) }])),
+    architecture: {
+      hidden: network.config.hidden,
+      activation: network.config.activation,
+      bitWidths: [...network.config.bitWidths],
+    },
+    params: Object.fromEntries(
+      Object.entries(shapes).map(([name, shape]) => [
+        name,
+        { shape: [...shape], dtype: 'float32', data: toBase64(network.params[name]) },
+      ]),
+    ),
   };
   if (options.meta) checkpoint.meta = options.meta;
   return JSON.stringify(checkpoint);
@@ -95,7 +117,10 @@ export interface ParsePolicyNetworkOptions {
  * @example
  * const phi = parsePolicyNetwork(await readFile('policy.json', 'utf8'), { file: 'policy.json' });
  */
-export function parsePolicyNetwork(input: string | unknown, options: ParsePolicyNetworkOptions = {}): PolicyNetwork & { meta?: Record<string, unknown> } {
+export function parsePolicyNetwork(
+  input: string | unknown,
+  options: ParsePolicyNetworkOptions = {},
+): PolicyNetwork & { meta?: Record<string, unknown> } {
   const { file } = options;
   const fail = (field: string, reason: string): never => {
     throw new MetacompressError(ErrorCodes.CHECKPOINT_INVALID, reason, { field, ...(file ? { file } : {}) });
@@ -108,13 +133,20 @@ export function parsePolicyNetwork(input: string | unknown, options: ParsePolicy
       fail('(root)', `not valid JSON: ${(error as Error).message}`);
     }
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail('(root)', 'a policy checkpoint must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    fail('(root)', 'a policy checkpoint must be a JSON object');
   const raw = value as Record<string, unknown>;
-  if (raw.format !== POLICY_CHECKPOINT_FORMAT) fail('format', `expected format '${POLICY_CHECKPOINT_FORMAT}', got ${JSON.stringify(raw.format)}`);
-  if (raw.version !== POLICY_CHECKPOINT_VERSION) fail('version', `unsupported checkpoint version ${JSON.stringify(raw.version)}; this build reads version ${POLICY_CHECKPOINT_VERSION}`);
+  if (raw.format !== POLICY_CHECKPOINT_FORMAT)
+    fail('format', `expected format '${POLICY_CHECKPOINT_FORMAT}', got ${JSON.stringify(raw.format)}`);
+  if (raw.version !== POLICY_CHECKPOINT_VERSION)
+    fail(
+      'version',
+      `unsupported checkpoint version ${JSON.stringify(raw.version)}; this build reads version ${POLICY_CHECKPOINT_VERSION}`,
+    );
   if (typeof raw.name !== 'string' || raw.name.length === 0) fail('name', 'name must be a non-empty string');
   const names = raw.featureNames;
-  if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) fail('featureNames', 'featureNames must be a list of strings');
+  if (!Array.isArray(names) || names.some((n) => typeof n !== 'string'))
+    fail('featureNames', 'featureNames must be a list of strings');
   const expected = options.featureNames ?? FEATURE_NAMES;
   const featureNames = names as string[];
   if (featureNames.length !== expected.length || featureNames.some((n, i) => n !== expected[i])) {
@@ -141,7 +173,8 @@ export function parsePolicyNetwork(input: string | unknown, options: ParsePolicy
     fail(`architecture.${String(e.details?.field ?? '')}`, e.reason ?? String(error));
   }
   const stored = raw.params;
-  if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) fail('params', 'params must be an object');
+  if (typeof stored !== 'object' || stored === null || Array.isArray(stored))
+    fail('params', 'params must be an object');
   const shapes = policyParamShapes(config!);
   const params: PolicyParams = {};
   for (const [name, t] of Object.entries(stored as Record<string, unknown>)) {
@@ -149,20 +182,35 @@ export function parsePolicyNetwork(input: string | unknown, options: ParsePolicy
     const shape = shapes[name];
     if (!shape) fail(field, `unexpected parameter '${name}'`);
     const entry = t as Partial<CheckpointTensor> | null;
-    if (typeof entry !== 'object' || entry === null || typeof entry.data !== 'string' || entry.dtype !== 'float32' || !Array.isArray(entry.shape)) {
+    if (
+      typeof entry !== 'object' ||
+      entry === null ||
+      typeof entry.data !== 'string' ||
+      entry.dtype !== 'float32' ||
+      !Array.isArray(entry.shape)
+    ) {
       fail(field, 'a parameter must be { shape, dtype: "float32", data: base64 }');
     }
     if (entry!.shape!.length !== shape!.length || entry!.shape!.some((d, i) => d !== shape![i])) {
-      fail(field, `shape [${entry!.shape!.join(', ')}] does not match the architecture's [${shape!.join(', ')}]`);
+      fail(
+        field,
+        `shape [${entry!.shape!.join(', ')}] does not match the architecture's [${shape!.join(', ')}]`,
+      );
     }
     const values = fromBase64(entry!.data!, (reason) => fail(field, reason));
-    if (values.length !== shapeSize(shape!)) fail(field, `holds ${values.length} values, shape [${shape!.join(', ')}] needs ${shapeSize(shape!)}`);
+    if (values.length !== shapeSize(shape!))
+      fail(field, `holds ${values.length} values, shape [${shape!.join(', ')}] needs ${shapeSize(shape!)}`);
     params[name] = values;
   }
   checkPolicyParams(config!, params, ErrorCodes.CHECKPOINT_INVALID, file);
-  const network: PolicyNetwork & { meta?: Record<string, unknown> } = { name: raw.name as string, config: config!, params };
+  const network: PolicyNetwork & { meta?: Record<string, unknown> } = {
+    name: raw.name as string,
+    config: config!,
+    params,
+  };
   if (raw.meta !== undefined) {
-    if (typeof raw.meta !== 'object' || raw.meta === null || Array.isArray(raw.meta)) fail('meta', 'meta must be an object');
+    if (typeof raw.meta !== 'object' || raw.meta === null || Array.isArray(raw.meta))
+      fail('meta', 'meta must be an object');
     network.meta = raw.meta as Record<string, unknown>;
   }
   return network;

@@ -17,14 +17,22 @@ export interface HostPolicyOutputs {
  * @example
  * const { keepLogits } = policyForwardHost(phi.config, phi.params, featurizeGroups(graph, { budget }).rows);
  */
-export function policyForwardHost(config: PolicyNetworkConfig, params: Readonly<PolicyParams>, rows: readonly ArrayLike<number>[]): HostPolicyOutputs {
+export function policyForwardHost(
+  config: PolicyNetworkConfig,
+  params: Readonly<PolicyParams>,
+  rows: readonly ArrayLike<number>[],
+): HostPolicyOutputs {
   checkPolicyParams(config, params);
   const f = config.featureNames.length;
   const h = config.hidden;
   if (rows.length === 0 || rows.some((r) => r.length !== f)) {
-    throw new MetacompressError(ErrorCodes.SHAPE_MISMATCH, `features must be ≥ 1 rows of ${f} values, got ${rows.length} rows${rows.length ? ` of ${rows[0].length}` : ''}`, {
-      field: 'features',
-    });
+    throw new MetacompressError(
+      ErrorCodes.SHAPE_MISMATCH,
+      `features must be ≥ 1 rows of ${f} values, got ${rows.length} rows${rows.length ? ` of ${rows[0].length}` : ''}`,
+      {
+        field: 'features',
+      },
+    );
   }
   const act = config.activation === 'tanh' ? Math.tanh : (x: number) => (x > 0 ? x : 0);
   /** y = act?(x·W + b) for W [in, out] row-major. */

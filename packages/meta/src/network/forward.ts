@@ -1,6 +1,11 @@
 import type * as tfc from '@tensorflow/tfjs-core';
 import { ErrorCodes, MetacompressError } from '@metacompress/core';
-import { checkPolicyParams, policyParamShapes, type PolicyNetworkConfig, type PolicyParams } from './policy-network';
+import {
+  checkPolicyParams,
+  policyParamShapes,
+  type PolicyNetworkConfig,
+  type PolicyParams,
+} from './policy-network';
 
 /** The tfjs-core module (`(await initTfjs()).tf`). */
 export type Tf = typeof tfc;
@@ -23,10 +28,16 @@ export interface PolicyOutputs {
  * @example
  * const p = paramsToTensors(tf, phi.config, phi.params);
  */
-export function paramsToTensors(tf: Tf, config: PolicyNetworkConfig, params: Readonly<PolicyParams>): Record<string, tfc.Tensor> {
+export function paramsToTensors(
+  tf: Tf,
+  config: PolicyNetworkConfig,
+  params: Readonly<PolicyParams>,
+): Record<string, tfc.Tensor> {
   checkPolicyParams(config, params);
   const shapes = policyParamShapes(config);
-  return Object.fromEntries(Object.entries(shapes).map(([name, shape]) => [name, tf.tensor(params[name], [...shape], 'float32')]));
+  return Object.fromEntries(
+    Object.entries(shapes).map(([name, shape]) => [name, tf.tensor(params[name], [...shape], 'float32')]),
+  );
 }
 
 /**
@@ -36,7 +47,9 @@ export function paramsToTensors(tf: Tf, config: PolicyNetworkConfig, params: Rea
  * const adapted = tensorsToParams(fastWeights);
  */
 export function tensorsToParams(tensors: TensorParams): PolicyParams {
-  return Object.fromEntries(Object.entries(tensors).map(([name, t]) => [name, Float32Array.from(t.dataSync() as Float32Array)]));
+  return Object.fromEntries(
+    Object.entries(tensors).map(([name, t]) => [name, Float32Array.from(t.dataSync() as Float32Array)]),
+  );
 }
 
 /**
@@ -53,23 +66,40 @@ export function tensorsToParams(tensors: TensorParams): PolicyParams {
  * @example
  * const { keepLogits, bitLogits } = policyForward(tf, phi.config, paramsToTensors(tf, phi.config, phi.params), tf.tensor2d(featureMatrix(f), [f.rows.length, FEATURE_COUNT]));
  */
-export function policyForward(tf: Tf, config: PolicyNetworkConfig, params: TensorParams, features: tfc.Tensor2D): PolicyOutputs {
+export function policyForward(
+  tf: Tf,
+  config: PolicyNetworkConfig,
+  params: TensorParams,
+  features: tfc.Tensor2D,
+): PolicyOutputs {
   const f = config.featureNames.length;
   if (features.rank !== 2 || features.shape[1] !== f || features.shape[0] < 1) {
-    throw new MetacompressError(ErrorCodes.SHAPE_MISMATCH, `features must be [groups ≥ 1, ${f}], got [${features.shape.join(', ')}]`, { field: 'features' });
+    throw new MetacompressError(
+      ErrorCodes.SHAPE_MISMATCH,
+      `features must be [groups ≥ 1, ${f}], got [${features.shape.join(', ')}]`,
+      { field: 'features' },
+    );
   }
   const shapes = policyParamShapes(config);
   for (const [name, shape] of Object.entries(shapes)) {
     const t = params[name];
     if (!t || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw new MetacompressError(ErrorCodes.SHAPE_MISMATCH, `parameter '${name}' must be [${shape.join(', ')}], got ${t ? `[${t.shape.join(', ')}]` : 'nothing'}`, {
-        field: `params.${name}`,
-      });
+      throw new MetacompressError(
+        ErrorCodes.SHAPE_MISMATCH,
+        `parameter '${name}' must be [${shape.join(', ')}], got ${t ? `[${t.shape.join(', ')}]` : 'nothing'}`,
+        {
+          field: `params.${name}`,
+        },
+      );
     }
   }
-  const act = (x: tfc.Tensor): tfc.Tensor2D => (config.activation === 'tanh' ? tf.tanh(x) : tf.relu(x)) as tfc.Tensor2D;
+  const act = (x: tfc.Tensor): tfc.Tensor2D =>
+    (config.activation === 'tanh' ? tf.tanh(x) : tf.relu(x)) as tfc.Tensor2D;
   const linear = (x: tfc.Tensor, name: string): tfc.Tensor2D =>
-    tf.add(tf.matMul(x as tfc.Tensor2D, params[`${name}.weight`] as tfc.Tensor2D), params[`${name}.bias`]!) as tfc.Tensor2D;
+    tf.add(
+      tf.matMul(x as tfc.Tensor2D, params[`${name}.weight`] as tfc.Tensor2D),
+      params[`${name}.bias`]!,
+    ) as tfc.Tensor2D;
   const groups = features.shape[0];
   const embedding = act(linear(act(linear(features, 'embed.0')), 'embed.1'));
   const context = tf.tile(tf.mean(embedding, 0, true), [groups, 1]);

@@ -95,15 +95,26 @@ export function validatePolicyConfig(config: PolicyNetworkConfig): PolicyNetwork
   const bad = (field: string, reason: string): never => {
     throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, reason, { field });
   };
-  if (!Number.isInteger(config.hidden) || config.hidden < 1 || config.hidden > 4096) bad('hidden', `hidden must be an integer in [1, 4096], got ${config.hidden}`);
-  if (config.activation !== 'relu' && config.activation !== 'tanh') bad('activation', `activation must be 'relu' or 'tanh', got ${String(config.activation)}`);
-  if (!Array.isArray(config.featureNames) || config.featureNames.length === 0 || config.featureNames.some((n) => typeof n !== 'string')) {
+  if (!Number.isInteger(config.hidden) || config.hidden < 1 || config.hidden > 4096)
+    bad('hidden', `hidden must be an integer in [1, 4096], got ${config.hidden}`);
+  if (config.activation !== 'relu' && config.activation !== 'tanh')
+    bad('activation', `activation must be 'relu' or 'tanh', got ${String(config.activation)}`);
+  if (
+    !Array.isArray(config.featureNames) ||
+    config.featureNames.length === 0 ||
+    config.featureNames.some((n) => typeof n !== 'string')
+  ) {
     bad('featureNames', 'featureNames must be a non-empty list of strings');
   }
-  if (new Set(config.featureNames).size !== config.featureNames.length) bad('featureNames', 'featureNames has duplicates');
-  if (!Array.isArray(config.bitWidths) || config.bitWidths.length === 0) bad('bitWidths', 'bitWidths must be a non-empty list');
-  for (const b of config.bitWidths) if (!(WEIGHT_BITS as readonly number[]).includes(b)) bad('bitWidths', `bit width ${String(b)} is not one of ${WEIGHT_BITS.join(', ')}`);
-  if (new Set(config.bitWidths).size !== config.bitWidths.length) bad('bitWidths', 'bitWidths has duplicates');
+  if (new Set(config.featureNames).size !== config.featureNames.length)
+    bad('featureNames', 'featureNames has duplicates');
+  if (!Array.isArray(config.bitWidths) || config.bitWidths.length === 0)
+    bad('bitWidths', 'bitWidths must be a non-empty list');
+  for (const b of config.bitWidths)
+    if (!(WEIGHT_BITS as readonly number[]).includes(b))
+      bad('bitWidths', `bit width ${String(b)} is not one of ${WEIGHT_BITS.join(', ')}`);
+  if (new Set(config.bitWidths).size !== config.bitWidths.length)
+    bad('bitWidths', 'bitWidths has duplicates');
   return config;
 }
 
@@ -165,20 +176,36 @@ export function cloneParams(params: Readonly<PolicyParams>): PolicyParams {
  * @example
  * checkPolicyParams(config, params);
  */
-export function checkPolicyParams(config: PolicyNetworkConfig, params: Readonly<PolicyParams>, code: string = ErrorCodes.INVALID_ARGUMENT, file?: string): void {
+export function checkPolicyParams(
+  config: PolicyNetworkConfig,
+  params: Readonly<PolicyParams>,
+  code: string = ErrorCodes.INVALID_ARGUMENT,
+  file?: string,
+): void {
   const shapes = policyParamShapes(config);
   const where = (field: string) => ({ field, ...(file ? { file } : {}) });
   for (const [name, shape] of Object.entries(shapes)) {
     const v = params[name];
-    if (!(v instanceof Float32Array)) throw new MetacompressError(code, `parameter '${name}' is missing`, where(`params.${name}`));
+    if (!(v instanceof Float32Array))
+      throw new MetacompressError(code, `parameter '${name}' is missing`, where(`params.${name}`));
     if (v.length !== shapeSize(shape)) {
-      throw new MetacompressError(code, `parameter '${name}' has ${v.length} values, shape [${shape.join(', ')}] needs ${shapeSize(shape)}`, where(`params.${name}`));
+      throw new MetacompressError(
+        code,
+        `parameter '${name}' has ${v.length} values, shape [${shape.join(', ')}] needs ${shapeSize(shape)}`,
+        where(`params.${name}`),
+      );
     }
     for (let i = 0; i < v.length; i++) {
-      if (!Number.isFinite(v[i])) throw new MetacompressError(code, `parameter '${name}' holds a non-finite value at ${i}`, where(`params.${name}`));
+      if (!Number.isFinite(v[i]))
+        throw new MetacompressError(
+          code,
+          `parameter '${name}' holds a non-finite value at ${i}`,
+          where(`params.${name}`),
+        );
     }
   }
   for (const name of Object.keys(params)) {
-    if (!(name in shapes)) throw new MetacompressError(code, `unexpected parameter '${name}'`, where(`params.${name}`));
+    if (!(name in shapes))
+      throw new MetacompressError(code, `unexpected parameter '${name}'`, where(`params.${name}`));
   }
 }

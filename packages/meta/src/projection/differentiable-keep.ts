@@ -43,23 +43,44 @@ export interface DifferentiableKeepOptions {
  * const keep = differentiableKeep(tf, keepLogits, { shift: projection.shift });
  * const masks = softGroupMasks(tf, keep, rankings, { temperature: 0.5 });
  */
-export function differentiableKeep(tf: Tf, keepLogits: tfc.Tensor1D, options: DifferentiableKeepOptions): tfc.Tensor1D {
+export function differentiableKeep(
+  tf: Tf,
+  keepLogits: tfc.Tensor1D,
+  options: DifferentiableKeepOptions,
+): tfc.Tensor1D {
   const { shift } = options;
-  if (!Number.isFinite(shift)) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `shift must be finite, got ${shift}`, { field: 'shift' });
+  if (!Number.isFinite(shift))
+    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `shift must be finite, got ${shift}`, {
+      field: 'shift',
+    });
   const gradient = options.gradient ?? 'constant';
   if (gradient === 'constant') return tf.sigmoid(tf.add(keepLogits, shift)) as tfc.Tensor1D;
-  if (gradient !== 'implicit') throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `gradient must be 'constant' or 'implicit', got ${String(gradient)}`, { field: 'gradient' });
+  if (gradient !== 'implicit')
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `gradient must be 'constant' or 'implicit', got ${String(gradient)}`,
+      { field: 'gradient' },
+    );
   const m = options.marginal;
   const n = keepLogits.shape[0];
   if (!m || m.length !== n) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `the implicit gradient needs one marginal cost per logit (${n}), got ${m ? m.length : 'none'}`, { field: 'marginal' });
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `the implicit gradient needs one marginal cost per logit (${n}), got ${m ? m.length : 'none'}`,
+      { field: 'marginal' },
+    );
   }
   const l0 = keepLogits.dataSync();
   const weights = new Float64Array(n);
   let total = 0;
   for (let g = 0; g < n; g++) {
     const k = 1 / (1 + Math.exp(-(l0[g] + shift)));
-    if (!Number.isFinite(m[g]) || m[g] < 0) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `marginal cost ${m[g]} must be finite and ≥ 0`, { field: 'marginal' });
+    if (!Number.isFinite(m[g]) || m[g] < 0)
+      throw new MetacompressError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `marginal cost ${m[g]} must be finite and ≥ 0`,
+        { field: 'marginal' },
+      );
     weights[g] = m[g] * k * (1 - k);
     total += weights[g];
   }
@@ -81,12 +102,20 @@ export function differentiableKeep(tf: Tf, keepLogits: tfc.Tensor1D, options: Di
  * @example
  * const m = marginalCosts(estimator, projection.counts, projection.groups, 'macs');
  */
-export function marginalCosts(estimator: CostEstimator, counts: ReadonlyMap<string, number>, groupIds: readonly string[], metric: CostMetric): Float64Array {
+export function marginalCosts(
+  estimator: CostEstimator,
+  counts: ReadonlyMap<string, number>,
+  groupIds: readonly string[],
+  metric: CostMetric,
+): Float64Array {
   const byId = new Map(estimator.groups.map((g) => [g.id, g]));
   const out = new Float64Array(groupIds.length);
   groupIds.forEach((id, i) => {
     const g = byId.get(id);
-    if (!g) throw new MetacompressError(ErrorCodes.UNKNOWN_GROUP, `no coupling group '${id}' in this graph`, { group: id });
+    if (!g)
+      throw new MetacompressError(ErrorCodes.UNKNOWN_GROUP, `no coupling group '${id}' in this graph`, {
+        group: id,
+      });
     const n = counts.get(id) ?? g.channels;
     const up = Math.min(g.channels, n + 1);
     const down = Math.max(g.minChannels, n - 1);

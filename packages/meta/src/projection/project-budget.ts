@@ -85,22 +85,43 @@ export function projectBudget(
 ): BudgetProjection {
   const groups = freeGroups(estimator.groups, groupIds);
   if (keepLogits.length !== groups.length) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `${keepLogits.length} keep logits for ${groups.length} groups`, { field: 'keepLogits' });
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `${keepLogits.length} keep logits for ${groups.length} groups`,
+      { field: 'keepLogits' },
+    );
   }
   const logits = Float64Array.from(keepLogits);
   logits.forEach((l, i) => {
-    if (!Number.isFinite(l)) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `keep logit ${l} is not finite`, { field: 'keepLogits', group: groups[i].id });
+    if (!Number.isFinite(l))
+      throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `keep logit ${l} is not finite`, {
+        field: 'keepLogits',
+        group: groups[i].id,
+      });
   });
   const tolerance = options.tolerance ?? 0.01;
-  const roundings = groups.map((g) => ({ roundTo: options.roundTo ?? 1, minChannels: Math.max(options.minChannels ?? 1, g.minChannels) }));
+  const roundings = groups.map((g) => ({
+    roundTo: options.roundTo ?? 1,
+    minChannels: Math.max(options.minChannels ?? 1, g.minChannels),
+  }));
   const lo = groups.length ? -Math.max(...logits) - MARGIN : 0;
   const hi = groups.length ? -Math.min(...logits) + MARGIN : 0;
   const shiftOf = (t: number): number => lo + t * (hi - lo);
   const countsAt = (s: number): Map<string, number> =>
-    new Map(groups.map((g, i) => [g.id, keepCount(g.channels, Math.min(1, Math.max(1e-12, sigmoid(logits[i] + s))), roundings[i])]));
+    new Map(
+      groups.map((g, i) => [
+        g.id,
+        keepCount(g.channels, Math.min(1, Math.max(1e-12, sigmoid(logits[i] + s))), roundings[i]),
+      ]),
+    );
 
   const ids = groups.map((g) => g.id);
-  const solution = solveBudget(estimator, budget, (t) => countsAt(shiftOf(t)), { ...options, tolerance, groups: ids, refine: false });
+  const solution = solveBudget(estimator, budget, (t) => countsAt(shiftOf(t)), {
+    ...options,
+    tolerance,
+    groups: ids,
+    refine: false,
+  });
   const metric = budget.metric as CostMetric;
   let counts = solution.keeps;
   let cost = solution.cost;
