@@ -34,23 +34,35 @@ const inputs = batches.map((b) => tf.tensor4d(b.inputs.data, [BATCH, 1, 28, 28])
 const labels = batches.map((b) => tf.tensor1d(b.labels, 'int32'));
 const graph = await loadOnnx(join(import.meta.dirname, '../../../fixtures/models/lenet5.onnx'));
 
-/** Median over three timed runs of `steps` steps, as samples per second. */
-function samplesPerSecond(step: (i: number) => void): number {
-  for (let i = 0; i < WARMUP; i++) step(i);
-  const rates: number[] = [];
-  for (let r = 0; r < 3; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < STEPS; i++) step(WARMUP + i);
-    rates.push((STEPS * BATCH) / ((performance.now() - t0) / 1000));
-  }
-  return rates.sort((a, b) => a - b)[1]!;
+/** Samples per second of wall time and of this process's CPU time (steady under load from others). */
+interface Rate {
+  wall: number;
+  cpu: number;
 }
 
-function executorRate(layout: 'channels-last' | 'channels-first'): number {
+/** Median over three timed runs of `STEPS` steps. */
+async function measure(step: (i: number) => void | Promise<unknown>): Promise<Rate> {
+  for (let i = 0; i < WARMUP; i++) await step(i);
+  const runs: Rate[] = [];
+  for (let r = 0; r < 3; r++) {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < STEPS; i++) await step(WARMUP + i);
+    const c = process.cpuUsage(c0);
+    runs.push({
+      wall: (STEPS * BATCH) / ((performance.now() - t0) / 1000),
+      cpu: (STEPS * BATCH) / ((c.user + c.system) / 1e6),
+    });
+  }
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[1]!;
+  return { wall: median(runs.map((r) => r.wall)), cpu: median(runs.map((r) => r.cpu)) };
+}
+
+async function executorRate(layout: 'channels-last' | 'channels-first'): Promise<Rate> {
   const exec: Executor = buildExecutor(graph, { tf, layout });
   const opt = createOptimizer(tf, 'adam');
   const vars = exec.trainableVariables;
-  const rate = samplesPerSecond((i) =>
+  const rate = await measure((i) =>
     tf.tidy(() => {
       const { grads } = tf.variableGrads(
         () => crossEntropy(tf, exec.predict(inputs[i]!, { training: true }), labels[i]!),
@@ -90,14 +102,14 @@ function lenetLayers(): tfl.LayersModel {
   });
 }
 
-function layersCustomLoopRate(): number {
+async function layersCustomLoopRate(): Promise<Rate> {
   const model = lenetLayers();
   const nhwc = inputs.map((x) => tf.transpose(x, [0, 2, 3, 1]));
   const opt = createOptimizer(tf, 'adam');
   const vars = model.trainableWeights.map(
     (w) => (w as unknown as { val: import('@tensorflow/tfjs-core').Variable }).val,
   );
-  const rate = samplesPerSecond((i) =>
+  const rate = await measure((i) =>
     tf.tidy(() => {
       const { grads } = tf.variableGrads(
         () =>
@@ -121,7 +133,7 @@ function layersCustomLoopRate(): number {
   return rate;
 }
 
-async function layersTrainOnBatchRate(): Promise<number> {
+async function layersTrainOnBatchRate(): Promise<Rate> {
   const model = lenetLayers();
   model.compile({
     optimizer: tf.train.adam(1e-3),
@@ -129,42 +141,36 @@ async function layersTrainOnBatchRate(): Promise<number> {
   });
   const nhwc = inputs.map((x) => tf.transpose(x, [0, 2, 3, 1]));
   const oneHot = labels.map((y) => tf.oneHot(y, 10));
-  for (let i = 0; i < WARMUP; i++) await model.trainOnBatch(nhwc[i]!, oneHot[i]!);
-  const rates: number[] = [];
-  for (let r = 0; r < 3; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < STEPS; i++) await model.trainOnBatch(nhwc[WARMUP + i]!, oneHot[WARMUP + i]!);
-    rates.push((STEPS * BATCH) / ((performance.now() - t0) / 1000));
-  }
+  const rate = await measure((i) => model.trainOnBatch(nhwc[i]!, oneHot[i]!));
   tf.dispose([...nhwc, ...oneHot]);
   model.dispose();
-  return rates.sort((a, b) => a - b)[1]!;
+  return rate;
 }
 
-function inferenceRate(layout: 'channels-last' | 'channels-first'): number {
+async function inferenceRate(layout: 'channels-last' | 'channels-first'): Promise<Rate> {
   const exec = buildExecutor(graph, { tf, layout });
-  const rate = samplesPerSecond((i) => tf.dispose(exec.predict(inputs[i]!)));
+  const rate = await measure((i) => tf.dispose(exec.predict(inputs[i]!)));
   exec.dispose();
   return rate;
 }
 
-const before = tf.memory().numTensors;
-const results: [string, number][] = [
-  ['IR executor, channels-last (default)', executorRate('channels-last')],
-  ['IR executor, transpose around each op', executorRate('channels-first')],
-  ['LayersModel, same custom loop', layersCustomLoopRate()],
+const results: [string, Rate][] = [
+  ['IR executor, channels-last (default)', await executorRate('channels-last')],
+  ['IR executor, transpose around each op', await executorRate('channels-first')],
+  ['LayersModel, same custom loop', await layersCustomLoopRate()],
   ['LayersModel.trainOnBatch', await layersTrainOnBatchRate()],
 ];
 const reference = results[2]![1];
+const row = (name: string, r: Rate, ref?: Rate) =>
+  `  ${name.padEnd(40)} ${r.wall.toFixed(0).padStart(6)} /s wall ${r.cpu.toFixed(0).padStart(6)} /s CPU` +
+  (ref
+    ? `  (${(r.wall / ref.wall).toFixed(2)}× wall, ${(r.cpu / ref.cpu).toFixed(2)}× CPU vs the LayersModel loop)`
+    : '');
 console.log(
-  `\nLeNet-5 training, batch ${BATCH}, Adam, ${STEPS} steps × 3 (median), engine ${runtime.engine}:`,
+  `\nLeNet-5 training samples/s, batch ${BATCH}, Adam, ${STEPS} steps × 3 (median), engine ${runtime.engine}:`,
 );
-for (const [name, rate] of results)
-  console.log(
-    `  ${name.padEnd(40)} ${rate.toFixed(0).padStart(6)} samples/s  (${(rate / reference).toFixed(2)}× the LayersModel loop)`,
-  );
-console.log(`\nInference, batch ${BATCH}:`);
-console.log(`  channels-last  ${inferenceRate('channels-last').toFixed(0)} samples/s`);
-console.log(`  channels-first ${inferenceRate('channels-first').toFixed(0)} samples/s`);
+for (const [name, rate] of results) console.log(row(name, rate, reference));
+console.log(`\nInference samples/s, batch ${BATCH}:`);
+console.log(row('IR executor, channels-last', await inferenceRate('channels-last')));
+console.log(row('IR executor, transpose around each op', await inferenceRate('channels-first')));
 tf.dispose([...inputs, ...labels]);
-console.log(`\ntensors left: ${tf.memory().numTensors - before}`);

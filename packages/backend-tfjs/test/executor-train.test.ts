@@ -139,8 +139,13 @@ describe('training through the executor', () => {
     try {
       expect([...exec.trainableNames].sort()).toEqual(['fc1.bias', 'fc1.weight', 'fc2.bias', 'fc2.weight']);
       let calls = 0;
+      const maskSteps: number[] = [];
       await train(exec, data, {
         steps: 2,
+        masks: (step) => {
+          maskSteps.push(step);
+          return { '/conv1/Conv': tf.fill([6], 0.5) };
+        },
         batchSize: 32,
         learningRate: 0.01,
         loss: (logits, labels) => {
@@ -150,6 +155,7 @@ describe('training through the executor', () => {
         },
       });
       expect(calls).toBe(2);
+      expect(maskSteps).toEqual([0, 1]);
       const changed = exec
         .toGraph()
         .initializers.filter((t, i) => t !== graph.initializers[i])

@@ -1,6 +1,7 @@
 import type * as tfc from '@tensorflow/tfjs-core';
 import { ErrorCodes, MetacompressError, type Dataset, type LabeledBatch } from '@metacompress/core';
 import type { Executor, ForwardOptions } from '../executor/build-executor';
+import type { ChannelMasks } from '../executor/masks';
 import type { BatchNormUpdate } from '../executor/op-context';
 import { crossEntropy } from './losses';
 import { createOptimizer, type OptimizerName, type OptimizerSpec } from './optimizers';
@@ -47,6 +48,11 @@ export interface TrainOptions {
   loss?: LossFunction;
   /** Forward options for every step (e.g. soft `masks`); `training` defaults to true. */
   forward?: Omit<ForwardOptions, 'outputs' | 'params'>;
+  /**
+   * Channel masks per step (e.g. from a schedule, or tensors a policy computes): called inside the
+   * gradient scope; overrides `forward.masks`. Tensors it creates are freed after the step.
+   */
+  masks?: (step: number) => ChannelMasks | undefined;
   /** Drop a final partial batch (default true). */
   dropLast?: boolean;
   /** Called after every step. */
@@ -161,7 +167,12 @@ export async function train(
           const { value, grads } = tf.variableGrads(() => {
             const r = executor.run(
               { [inputName]: x },
-              { training: true, ...options.forward, outputs: [outputName] },
+              {
+                training: true,
+                ...options.forward,
+                ...(options.masks ? { masks: options.masks(step) } : {}),
+                outputs: [outputName],
+              },
             );
             updates = r.batchNormUpdates;
             for (const u of updates) {
