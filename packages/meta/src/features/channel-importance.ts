@@ -6,7 +6,12 @@ import {
   type GroupWeightSlice,
 } from '@metacompress/ir';
 
-/** Per-channel L1 scores of a group and the magnitude of its producing weights. */
+/**
+ * Per-channel L1 scores of a group and the magnitude of its producing weights.
+ *
+ * @example
+ * const { scores, logScale }: ChannelImportance = channelImportance(graph, group);
+ */
 export interface ChannelImportance {
   /**
    * `scores[j]`: the L1 norm of channel `j` in each `output` slice (the producing filters, as Li et

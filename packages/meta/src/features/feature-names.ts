@@ -1,6 +1,11 @@
 import { BUDGET_METRICS, ErrorCodes, MetacompressError } from '@metacompress/core';
 
-/** One entry of the feature vector: its name and what it measures (with its range). */
+/**
+ * One entry of the feature vector: its name and what it measures (with its range).
+ *
+ * @example
+ * const spec: FeatureSpec = FEATURES[0]; // { name: 'op.conv', description: '…' }
+ */
 export interface FeatureSpec {
   readonly name: string;
   readonly description: string;
@@ -9,6 +14,9 @@ export interface FeatureSpec {
 /**
  * Kinds of producing op a group may have. A group's producing nodes are those with an `output`
  * slice: its `producers` plus channel-preserving convolutions inside it (a depthwise conv).
+ *
+ * @example
+ * OP_KINDS.map((k) => `op.${k}`); // the op-kind columns of FEATURE_NAMES
  */
 export const OP_KINDS = ['conv', 'depthwise', 'grouped', 'gemm', 'other'] as const;
 /** One of {@link OP_KINDS}. */
@@ -128,7 +136,12 @@ export const FEATURES: readonly FeatureSpec[] = Object.freeze([
  */
 export const FEATURE_NAMES: readonly string[] = Object.freeze(FEATURES.map((f) => f.name));
 
-/** Length of a feature vector. */
+/**
+ * Length of a feature vector.
+ *
+ * @example
+ * featurizeGroups(graph, { budget }).rows[0].length === FEATURE_COUNT; // true
+ */
 export const FEATURE_COUNT = FEATURE_NAMES.length;
 
 /**

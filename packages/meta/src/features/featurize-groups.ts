@@ -39,7 +39,12 @@ export interface FeaturizeOptions {
   file?: string;
 }
 
-/** Features of a model's groups, one row per group, columns as {@link FEATURE_NAMES}. */
+/**
+ * Features of a model's groups, one row per group, columns as {@link FEATURE_NAMES}.
+ *
+ * @example
+ * const { groups, rows, importance } = featurizeGroups(graph, { budget });
+ */
 export interface GroupFeatures {
   /** Column names (= {@link FEATURE_NAMES}). */
   readonly names: readonly string[];

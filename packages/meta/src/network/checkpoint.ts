@@ -10,9 +10,19 @@ import {
   type PolicyParams,
 } from './policy-network';
 
-/** The `format` field of a policy checkpoint. */
+/**
+ * The `format` field of a policy checkpoint.
+ *
+ * @example
+ * JSON.parse(serializePolicyNetwork(phi)).format === POLICY_CHECKPOINT_FORMAT; // true
+ */
 export const POLICY_CHECKPOINT_FORMAT = 'metacompress-policy';
-/** The checkpoint version this build writes and reads. */
+/**
+ * The checkpoint version this build writes and reads.
+ *
+ * @example
+ * JSON.parse(serializePolicyNetwork(phi)).version; // 1
+ */
 export const POLICY_CHECKPOINT_VERSION = 1;
 
 /** One parameter in a checkpoint: its shape and its float32 values, little-endian, base64. */

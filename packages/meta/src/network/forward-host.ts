@@ -1,7 +1,12 @@
 import { ErrorCodes, MetacompressError } from '@metacompress/core';
 import { checkPolicyParams, type PolicyNetworkConfig, type PolicyParams } from './policy-network';
 
-/** Φ's outputs computed on the host. */
+/**
+ * Φ's outputs computed on the host.
+ *
+ * @example
+ * const { keepLogits, bitLogits } = policyForwardHost(config, params, rows);
+ */
 export interface HostPolicyOutputs {
   /** `keepLogits[i]`: the keep logit of group `i`. */
   keepLogits: Float64Array;

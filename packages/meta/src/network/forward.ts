@@ -13,7 +13,12 @@ export type Tf = typeof tfc;
 /** Φ's parameters as tensors, by the names of {@link policyParamShapes}. */
 export type TensorParams = Readonly<Record<string, tfc.Tensor>>;
 
-/** What Φ emits for a model's groups. */
+/**
+ * What Φ emits for a model's groups.
+ *
+ * @example
+ * const { keepLogits, bitLogits } = policyForward(tf, config, params, features);
+ */
 export interface PolicyOutputs {
   /** `[groups]`: the keep logit of each group (before the budget projection). */
   keepLogits: tfc.Tensor1D;

@@ -4,7 +4,12 @@ import { FEATURE_NAMES } from '../features/feature-names';
 /** Hidden nonlinearity of Φ. */
 export type PolicyActivation = 'relu' | 'tanh';
 
-/** The default bit widths the bit head chooses among. */
+/**
+ * The default bit widths the bit head chooses among.
+ *
+ * @example
+ * createPolicyNetwork().config.bitWidths; // [32, 16, 8, 4]
+ */
 export const DEFAULT_BIT_WIDTHS: readonly WeightBits[] = Object.freeze([32, 16, 8, 4] as WeightBits[]);
 
 /**
@@ -24,10 +29,18 @@ export interface PolicyNetworkConfig {
 /**
  * Parameters of Φ as plain named `Float32Array`s (row-major; shapes from {@link policyParamShapes}),
  * so learners can clone, adapt and average them without a framework object in sight.
+ *
+ * @example
+ * const params: PolicyParams = initPolicyParams(config, 0); // params['keep.bias'].length === 1
  */
 export type PolicyParams = Record<string, Float32Array>;
 
-/** A policy network: its name, architecture and parameters. */
+/**
+ * A policy network: its name, architecture and parameters.
+ *
+ * @example
+ * const phi: PolicyNetwork = createPolicyNetwork({ name: 'mine' });
+ */
 export interface PolicyNetwork {
   /** Shown in policies as `source: 'meta:<name>'`. */
   readonly name: string;
@@ -82,7 +95,12 @@ export function policyParamShapes(config: PolicyNetworkConfig): Record<string, r
   };
 }
 
-/** Number of elements of a shape. */
+/**
+ * Number of elements of a shape.
+ *
+ * @example
+ * shapeSize([3, 4]); // 12
+ */
 export const shapeSize = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /**

@@ -28,7 +28,12 @@ export interface ProjectBudgetOptions extends KeepRounding {
   refine?: boolean;
 }
 
-/** What the budget projection chose. */
+/**
+ * What the budget projection chose.
+ *
+ * @example
+ * const { shift, counts, achieved, withinTolerance } = projectBudget(estimator, ids, logits, budget);
+ */
 export interface BudgetProjection {
   /** Group ids, in logit order. */
   readonly groups: readonly string[];
