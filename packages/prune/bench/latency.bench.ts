@@ -180,6 +180,7 @@ async function main(): Promise<void> {
       'pruned ms',
       'latency ×',
       'pair-median ×',
+      'fastest ×',
       'latency× / MACs×',
       'goal ≥ 0.7',
     ],
