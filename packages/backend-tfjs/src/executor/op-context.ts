@@ -150,7 +150,13 @@ class NodeContext implements OpContext {
   }
 }
 
-/** Builds the context of one node. */
+/**
+ * Builds the context of one node (the executor does this for every node it runs).
+ *
+ * @example
+ * const ctx = createOpContext(tf, node, 'relu1', 13, [x], [''], settings, state);
+ * const y = BUILTIN_OPS.Relu(ctx);
+ */
 export function createOpContext(
   tf: Tf,
   node: Node,

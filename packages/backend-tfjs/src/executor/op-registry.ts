@@ -29,7 +29,12 @@ import {
   unsqueeze,
 } from './ops/shape-ops';
 
-/** The ops every executor runs, by ONNX op type (default domain). */
+/**
+ * The ops every executor runs, by ONNX op type (default domain).
+ *
+ * @example
+ * const relu = BUILTIN_OPS.Relu; // reuse a built-in handler inside a custom one
+ */
 export const BUILTIN_OPS: Readonly<Record<string, OpHandler>> = Object.freeze({
   ...UNARY_OPS,
   ...BINARY_OPS,
