@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { backends, compress, ErrorCodes, log, MetacompressError, parseBudget, startTask, type Budget, type PipelineStep, type ProgressReporter } from '@metacompress/core';
 import { initTfjs, type TfjsRuntime } from '@metacompress/backend-tfjs';
 import { distill } from '@metacompress/distill';
-import { analyzeCoupling, encodeOnnx, encodeTfjs, saveOnnx, saveTfjs, type Graph } from '@metacompress/ir';
+import { analyzeCoupling, encodeOnnx, saveOnnx, saveTfjs, type Graph } from '@metacompress/ir';
 import { channelPrune } from '@metacompress/prune';
 import { quantize } from '@metacompress/quantize';
 import { splitDataset } from '@metacompress/tasks';
@@ -126,7 +126,7 @@ from the config file: { "options": { "channel-prune": { "roundTo": 8 }, "distill
     beforeTask.end(before.accuracy);
 
     const policyTask = startTask(progress, 'policy', undefined, 'graphs', `choosing the policy (${policySpec})`);
-    const policy = await choosePolicy(input, { spec: policySpec, budget: pruneBudget, roundTo, cwd: io.cwd, data: train, runtime, onProgress: (done, total) => policyTask.update(done) });
+    const policy = await choosePolicy(input, { spec: policySpec, budget: pruneBudget, roundTo, cwd: io.cwd, data: train, runtime, onProgress: (done) => policyTask.update(done) });
     policyTask.end();
 
     let tfjs: TfjsRuntime | undefined;
@@ -173,9 +173,8 @@ from the config file: { "options": { "channel-prune": { "roundTo": 8 }, "distill
     if (target.format === 'onnx') await saveOnnx(output, target.modelPath, { protect: [inputPath] });
     else {
       const saved = await saveTfjs(output, target.modelPath, { protect: [inputPath] });
-      const { modelJson, weightData } = encodeTfjs(output);
-      outputFileBytes = JSON.stringify(modelJson).length + weightData.byteLength;
-      void saved;
+      const sizes = await Promise.all([saved.modelPath, ...saved.shardPaths].map((p) => stat(p).then((s) => s.size)));
+      outputFileBytes = sizes.reduce((a, b) => a + b, 0);
     }
     const groupsBefore = new Map(analyzeCoupling(input).map((g) => [g.id, g.channels]));
     const groupsAfter = new Map(analyzeCoupling(output).map((g) => [g.id, g.channels]));
