@@ -4,15 +4,17 @@
  * 10k MNIST test set; latency is float file vs quantized file at batch 64, interleaved runs, medians.
  *
  *   npm run bench -w @metacompress/quantize -- [--models lenet5,vgg_bn,resnet,mobilenetv2,lenet300]
- *       [--variants gated,static,int4,ternary,binary,fp16,dynamic] [--methods] [--limit 10000] [--runs 30] [--out reports/quantize]
+ *       [--variants gated,static,int4,ternary,binary,ternary-all,binary-all,fp16,dynamic] [--methods [percentile,entropy,mse]] [--limit 10000]
+ *       [--runs 30] [--out reports/quantize] [--latency-only]
  *
  * Variants: `gated` is the operator's default (mode auto: per-layer timing, calibrated int8 where
  * faster, weight-only elsewhere, gate against float); `static` forces int8 QDQ on every eligible
  * layer (gate off) to measure the accuracy of full static quantization; `int4`/`ternary`/`binary`/
  * `fp16` are weight-only (binary and ternary keep the first and last layer float, as XNOR-Net and
- * TWN do); `dynamic` is DynamicQuantizeLinear + MatMulInteger on Gemm/MatMul (gate off). `--methods`
+ * TWN do; `ternary-all`/`binary-all` quantize every layer); `dynamic` is DynamicQuantizeLinear + MatMulInteger on Gemm/MatMul (gate off). `--methods`
  * adds static int8 with each calibration method. Results go to
- * `<out>/results.json` and a Markdown table on stdout; the files stay in `<out>/`.
+ * `<out>/results.json` and a Markdown table on stdout; the files stay in `<out>/`. `--latency-only`
+ * re-times the files of an earlier run (float vs each variant) without rebuilding them.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,7 +32,8 @@ const root = resolve(here, '../../..');
 interface Args {
   models: string[];
   variants: string[];
-  methods: boolean;
+  methods: string[];
+  latencyOnly: boolean;
   limit: number;
   runs: number;
   out: string;
@@ -40,7 +43,8 @@ function parseArgs(argv: string[]): Args {
   const args: Args = {
     models: ['lenet5', 'vgg_bn', 'resnet', 'mobilenetv2', 'lenet300'],
     variants: ['gated', 'static', 'int4', 'ternary', 'binary'],
-    methods: false,
+    methods: [],
+    latencyOnly: false,
     limit: 10000,
     runs: 30,
     out: join(root, 'reports/quantize'),
@@ -54,7 +58,8 @@ function parseArgs(argv: string[]): Args {
     };
     if (a === '--models') args.models = value().split(',');
     else if (a === '--variants') args.variants = value().split(',');
-    else if (a === '--methods') args.methods = true;
+    else if (a === '--methods') args.methods = argv[i + 1] && !argv[i + 1].startsWith('--') ? value().split(',') : ['percentile', 'entropy', 'mse'];
+    else if (a === '--latency-only') args.latencyOnly = true;
     else if (a === '--limit') args.limit = Number(value());
     else if (a === '--runs') args.runs = Number(value());
     else if (a === '--out') args.out = resolve(value());
@@ -75,6 +80,7 @@ interface Row {
   floatMs?: number;
   quantizedMs?: number;
   latencyRatio?: number;
+  minRatio?: number;
   emitted?: string;
   int8Layers?: string;
   checker: string;
@@ -109,6 +115,22 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   console.log(`engine: ${web.engine}; test samples: ${Math.min(args.limit, testAll.length)}; latency: batch 64, ${args.runs} interleaved runs, medians\n`);
 
+  if (args.latencyOnly) {
+    // Re-time files written by an earlier run (e.g. on a quieter machine): float vs each variant.
+    for (const model of args.models) {
+      const floatBytes = new Uint8Array(readFileSync(join(root, 'fixtures/models', `${model}.onnx`)));
+      for (const variant of args.variants) {
+        const file = join(args.out, `${model}.${variant}.onnx`);
+        if (!existsSync(file)) continue;
+        const c = await compareLatency(web, floatBytes, new Uint8Array(readFileSync(file)), { batchSize: 64, runs: args.runs, warmup: 5 });
+        console.log(
+          `${model.padEnd(12)} ${variant.padEnd(10)} float ${c.referenceMs.toFixed(2)} ms  quantized ${c.candidateMs.toFixed(2)} ms  ratio ${c.ratio.toFixed(3)} (paired median)  fastest-run ratio ${c.minRatio.toFixed(3)}`,
+        );
+        await web.dispose();
+      }
+    }
+    return;
+  }
   for (const model of args.models) {
     const path = join(root, 'fixtures/models', `${model}.onnx`);
     const graph = await loadOnnx(path);
@@ -131,9 +153,11 @@ async function main(): Promise<void> {
       else if (v === 'dynamic') variants.push(['dynamic', { mode: 'dynamic', gate: false }]);
       else if (v === 'ternary') variants.push(['ternary', { mode: 'weight-only', bits: 2, gate: false, selector: edges }]);
       else if (v === 'binary') variants.push(['binary', { mode: 'weight-only', bits: 1, gate: false, selector: edges }]);
+      else if (v === 'ternary-all') variants.push(['ternary-all', { mode: 'weight-only', bits: 2, gate: false }]);
+      else if (v === 'binary-all') variants.push(['binary-all', { mode: 'weight-only', bits: 1, gate: false }]);
       else throw new Error(`unknown variant ${v}`);
     }
-    if (args.methods) for (const m of ['percentile', 'entropy', 'mse'] as const) variants.push([`static-${m}`, { mode: 'static', gate: false, calibration: m }]);
+    for (const m of args.methods) variants.push([`static-${m}`, { mode: 'static', gate: false, calibration: m as QuantizeOptions['calibration'] }]);
     for (const [variant, options] of variants) {
       const started = performance.now();
       const result = await compress(graph, [quantize.with(options)], { policy, backends: registry, data: { calibration } });
@@ -161,12 +185,13 @@ async function main(): Promise<void> {
         row.floatMs = Math.round(c.referenceMs * 100) / 100;
         row.quantizedMs = Math.round(c.candidateMs * 100) / 100;
         row.latencyRatio = Math.round(c.ratio * 1000) / 1000;
+        row.minRatio = Math.round(c.minRatio * 1000) / 1000;
       }
       row.seconds = Math.round((performance.now() - started) / 100) / 10;
       rows.push(row);
       console.log(
         `  ${variant.padEnd(17)} acc ${(accuracy * 100).toFixed(2)} % (loss ${row.lossPt.toFixed(2)} pt)  ${row.bytes} bytes (${row.sizeRatio}× smaller)` +
-          (row.latencyRatio !== undefined ? `  latency float ${row.floatMs} ms, quantized ${row.quantizedMs} ms, ratio ${row.latencyRatio}` : '') +
+          (row.latencyRatio !== undefined ? `  latency float ${row.floatMs} ms, quantized ${row.quantizedMs} ms, ratio ${row.latencyRatio} (fastest runs ${row.minRatio})` : '') +
           `  [${row.emitted}; int8 layers ${row.int8Layers}; checker ${row.checker}; ${row.seconds} s]`,
       );
       await web.dispose();

@@ -150,21 +150,20 @@ export function rangeEntropy(h: Histogram, target: RangeTarget): RealRange {
   if (h.count === 0) return { min: 0, max: 0 };
   const [qmin, qmax] = quantRange(target.dataType, target);
   const levels = qmax - qmin + 1;
+  // Exact zeros (half of a ReLU's outputs, typically) are left out: zero is exact whatever the
+  // threshold, and as a spike in the first bin it would drive the divergence towards the smallest
+  // thresholds, which merge fewest bins into the first level.
   if (target.symmetric) {
     const { counts, limit } = h.magnitudes();
+    counts[0] -= h.zeros;
     const t = Math.min(klThreshold(counts, limit, Math.floor(levels / 2)), Math.max(-h.min, h.max));
     return { min: -t, max: t };
   }
   const hasPos = h.posLimit > 0;
   const hasNeg = h.negLimit > 0;
   const perSide = hasPos && hasNeg ? Math.floor(levels / 2) : levels;
-  const withZeros = (side: Float64Array): Float64Array => {
-    const c = side.slice();
-    c[0] += h.zeros;
-    return c;
-  };
-  const max = hasPos ? Math.min(klThreshold(withZeros(h.positive), h.posLimit, perSide), h.max) : 0;
-  const min = hasNeg ? -Math.min(klThreshold(withZeros(h.negative), h.negLimit, perSide), -h.min) : 0;
+  const max = hasPos ? Math.min(klThreshold(h.positive, h.posLimit, perSide), h.max) : 0;
+  const min = hasNeg ? -Math.min(klThreshold(h.negative, h.negLimit, perSide), -h.min) : 0;
   return contain0(min, max);
 }
 

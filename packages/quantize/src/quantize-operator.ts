@@ -185,7 +185,7 @@ async function quantizeGraph(graph: Graph, policy: Policy, ctx: OperatorContext,
     for (const p of eight) {
       if (!p.staticEligible) notes.set(p, `${p.node.opType} with this weight/attributes cannot compute in int8; int8 weights, float compute`);
       else if (shared.has(p.weight)) notes.set(p, `weight '${p.weight}' is shared by several nodes; int8 weights, float compute`);
-      else if (opset < 13 && o.perChannel) notes.set(p, `opset ${opset} < 13 has no per-channel DequantizeLinear; int8 weights, float compute`);
+      else if (opset < 13 && (o.perChannel || opset < 10)) notes.set(p, `opset ${opset} has no ${opset < 10 ? '' : 'per-channel '}DequantizeLinear; int8 weights, float compute`);
       else staticCandidates.push(p);
     }
   } else if (o.mode === 'dynamic') {

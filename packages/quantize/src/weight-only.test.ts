@@ -60,6 +60,12 @@ describe('quantizeWeightsOnly (run in onnxruntime-web)', () => {
     expect(encodeOnnx(quantizeWeightsOnly(big, [{ weight: 'fc1.weight', scheme: 'binary', axis: 0 }]).graph).byteLength).toBeLessThan(encodeOnnx(big).byteLength / 10);
   });
 
+  it('refuses packed formats below opset 11', () => {
+    const old = mlpGraph({ opset: 9 });
+    expect(thrownBy(() => quantizeWeightsOnly(old, [{ weight: 'fc1.weight', scheme: 'int4', axis: 0 }])).code).toBe('MC_UNSUPPORTED_OP');
+    expect(quantizeWeightsOnly(old, [{ weight: 'fc1.weight', scheme: 'int8', axis: 0 }]).records[0].format).toBe('int8');
+  });
+
   it('is pure and names bad input', () => {
     const before = JSON.stringify(graph.nodes);
     quantizeWeightsOnly(graph, [{ weight: 'fc2.weight', scheme: 'int8', axis: 0 }]);

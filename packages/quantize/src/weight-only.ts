@@ -42,6 +42,15 @@ export interface WeightOnlyRecord {
  */
 export function quantizeWeightsOnly(graph: Graph, entries: readonly WeightOnlyEntry[]): { graph: Graph; records: WeightOnlyRecord[] } {
   if (entries.length === 0) return { graph, records: [] };
+  const opset = graph.model.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 1;
+  const packed = entries.find((e) => ['int4', 'uint4', 'ternary', 'binary'].includes(e.scheme));
+  if (packed && opset < 11) {
+    throw new MetacompressError(
+      ErrorCodes.UNSUPPORTED_OP,
+      `${packed.scheme} weights are unpacked with BitShift, which needs opset 11; the graph imports opset ${opset} (convert it first, or use 8 or 16 bits)`,
+      { node: packed.node?.name, field: 'opset_import' },
+    );
+  }
   const names = new Names(graph);
   const inits = new Map(graph.initializers.map((t) => [t.name, t] as const));
   const inputs = new Set(graph.inputs.map((i) => i.name));
