@@ -1,6 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deepFreeze } from '@metacompress/core';
-import { foldBatchNorm, foldConstants, loadOnnx, toFloat32, type Graph, type Tensor } from '@metacompress/ir';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeOnnx, encodeOnnx, foldBatchNorm, foldConstants, loadOnnx, toFloat32, type Graph, type Tensor } from '@metacompress/ir';
+import { loadOrtNode } from '@metacompress/backend-ort';
 import { loadMnist } from '@metacompress/tasks';
 import { calibrate } from './calibrate';
 import { computeQuantParams, quantRange } from './qparams';
@@ -92,6 +96,23 @@ describe('buildStaticQdq', () => {
     const b = argmaxRows(i8.logits.data as Float32Array, 200);
     expect(a.filter((v, k) => v === b[k]).length).toBeGreaterThanOrEqual(197);
     onnxCheck(q);
+
+    // onnxruntime fuses the whole layout into integer kernels (its optimizer is the one
+    // onnxruntime-web runs; onnxruntime-node is optional and can write the optimized graph).
+    const ort = await loadOrtNode().catch(() => undefined);
+    if (!ort) return;
+    const dir = mkdtempSync(join(tmpdir(), 'mc-quantize-fuse-'));
+    try {
+      const file = join(dir, 'optimized.onnx');
+      await ort.InferenceSession.create(encodeOnnx(q), { graphOptimizationLevel: 'all', optimizedModelFilePath: file, logSeverityLevel: 3 });
+      const ops = decodeOnnx(new Uint8Array(readFileSync(file))).nodes.map((n) => n.opType);
+      expect(ops.filter((o) => o === 'QLinearConv')).toHaveLength(2);
+      expect(ops.filter((o) => o === 'QGemm')).toHaveLength(3);
+      expect(ops).not.toContain('DequantizeLinear');
+      expect(ops).not.toContain('Relu'); // folded into the quantized ranges
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses parameters it does not have', () => {
