@@ -1,3 +1,4 @@
+import { ErrorCodes, MetacompressError } from '@metacompress/core';
 import type { Dim, Graph } from '@metacompress/ir';
 import { fitToInput, resolveDataset, type TensorDataset } from '@metacompress/tasks';
 import { UsageError, type CommandOption, type ParsedArgs } from './command';
@@ -56,8 +57,18 @@ export async function loadDataFor(graph: Graph, args: ParsedArgs, split: 'train'
     ...(args.values.std !== undefined ? { std: numberList(args.values.std, 'std') } : {}),
     ...(modelClasses(graph) ? { numClasses: modelClasses(graph) } : {}),
   });
-  const laid = layout ? dataset.withLayout(layout as 'nchw' | 'nhwc' | 'flat') : dataset;
-  return fitToInput(laid, input.shape, { inputName: input.name, ...(layout === 'nhwc' ? { prefer: 'nhwc' as const } : {}) });
+  if (!layout) return fitToInput(dataset, input.shape, { inputName: input.name });
+  const laid = dataset.withLayout(layout as 'nchw' | 'nhwc' | 'flat');
+  const want = input.shape.slice(1);
+  const fits = want.length === laid.sampleShape.length && want.every((d, i) => typeof d !== 'number' || d < 0 || d === laid.sampleShape[i]);
+  if (!fits) {
+    throw new MetacompressError(
+      ErrorCodes.SHAPE_MISMATCH,
+      `--layout ${layout} gives samples of shape [${laid.sampleShape.join(', ')}] but the model input '${input.name}' is [${input.shape.map((d) => d ?? '?').join(', ')}]`,
+      { field: 'layout', dataset: laid.name },
+    );
+  }
+  return laid;
 }
 
 /** A dataset's first `limit` samples (for quick evaluations). */
