@@ -40,7 +40,7 @@ export function processIo(): CliIo {
  * @example
  * const io = memoryIo(); await main(['--help'], io); io.stdout; // help text
  */
-export function memoryIo(options: { interactive?: boolean; env?: Record<string, string>; cwd?: string } = {}): CliIo & {
+export function memoryIo(options: { interactive?: boolean; color?: boolean; env?: Record<string, string>; cwd?: string } = {}): CliIo & {
   stdout: string;
   stderr: string;
 } {
@@ -54,7 +54,7 @@ export function memoryIo(options: { interactive?: boolean; env?: Record<string, 
       io.stderr += text;
     },
     interactive: options.interactive ?? false,
-    color: false,
+    color: options.color ?? false,
     columns: 100,
     cwd: options.cwd ?? process.cwd(),
     env: options.env ?? {},

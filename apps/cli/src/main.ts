@@ -117,7 +117,8 @@ function reportError(error: unknown, io: CliIo, verbose: boolean, commandName: s
     return ExitCode.USAGE;
   }
   const message = error instanceof Error ? error.message : String(error);
-  io.err(`metacompress ${commandName}: error: ${message.split('\n')[0]}\n`);
+  const label = io.color ? '\x1b[31merror:\x1b[39m' : 'error:';
+  io.err(`metacompress ${commandName}: ${label} ${message.split('\n')[0]}\n`);
   if (verbose && error instanceof Error && error.stack) io.err(`${error.stack}\n`);
   if (isMetacompressError(error)) return INPUT_CODES.has(error.code) ? ExitCode.BAD_INPUT : ExitCode.FAILURE;
   return ExitCode.FAILURE;

@@ -82,13 +82,14 @@ export function createProgressRenderer(io: CliIo, options: { verbose?: boolean; 
           if (!task) return;
           clearBar();
           const seconds = ((Date.now() - task.started) / 1000).toFixed(1);
-          io.err(`✓ ${task.label} (${seconds}s)${event.metrics ? ` ${formatMetrics(event.metrics)}` : ''}\n`);
+          const tick = io.color ? '\x1b[32m✓\x1b[39m' : '✓';
+          io.err(`${tick} ${task.label} (${seconds}s)${event.metrics ? ` ${formatMetrics(event.metrics)}` : ''}\n`);
           break;
         }
         case 'log': {
           if (event.level === 'debug' && !options.verbose) return;
           clearBar();
-          const prefix = event.level === 'warn' ? 'warning: ' : '';
+          const prefix = event.level === 'warn' ? (io.color ? '\x1b[33mwarning:\x1b[39m ' : 'warning: ') : '';
           io.err(`${prefix}${event.source ? `[${event.source}] ` : ''}${event.message}\n`);
           break;
         }
