@@ -25,6 +25,13 @@ export {
 export { registerTfjsBackends, TFJS_BACKEND_PRIORITIES, type RegisterTfjsOptions } from './backend/register';
 export { KernelComposer, compose } from './kernels/kernel-composer';
 export { conv2DBackpropFilterKernel } from './kernels/conv2d-backprop-filter';
+export {
+  CONV2D_BACKPROP_INPUT_MIN_MACS,
+  conv2DBackpropInputKernel,
+  conv2DBackpropInputRoute,
+  type Conv2DBackpropInputRoute,
+} from './kernels/conv2d-backprop-input';
+export { convGeometry, type ConvGeometry } from './kernels/conv-geometry';
 export { depthwiseConv2dNativeBackpropFilterKernel } from './kernels/depthwise-conv2d-backprop-filter';
 export { depthwiseConv2dNativeBackpropInputKernel } from './kernels/depthwise-conv2d-backprop-input';
 export { unsortedSegmentSumKernel } from './kernels/unsorted-segment-sum';

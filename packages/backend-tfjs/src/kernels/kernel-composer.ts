@@ -46,6 +46,14 @@ export class KernelComposer {
     return this.last;
   }
 
+  /** A float32 tensor of `values` written to the backend; freed by {@link dispose} unless kept. */
+  constant(values: Float32Array, shape: number[]): TensorInfo {
+    const dataId = this.backend.write(values, shape, 'float32');
+    const info: TensorInfo = { dataId, shape, dtype: 'float32' };
+    this.outputs.push(info);
+    return info;
+  }
+
   /** `x` with the given shape (shares data). */
   reshape(x: TensorInfo, shape: number[]): TensorInfo {
     return this.run('Reshape', { x }, { shape });

@@ -1,5 +1,6 @@
 import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2DBackpropFilterKernel } from './conv2d-backprop-filter';
+import { conv2DBackpropInputKernel } from './conv2d-backprop-input';
 import { depthwiseConv2dNativeBackpropFilterKernel } from './depthwise-conv2d-backprop-filter';
 import { depthwiseConv2dNativeBackpropInputKernel } from './depthwise-conv2d-backprop-input';
 import { explicitSamePaddingKernel } from './explicit-same-padding';
@@ -22,12 +23,15 @@ export interface TrainingKernelSpec {
 }
 
 /**
- * The kernels this package supplies. On wasm the conv backprop kernels and `UnsortedSegmentSum`
- * are missing and are added, and `MaxPoolGrad`/`MaxPoolWithArgmax` are replaced (the stock ones
- * drop the gradient of windows whose maximum is ≤ 0), and the forward convolutions get SAME
- * padding as explicit pads (see `explicitSamePaddingKernel`). On cpu the composed filter gradients
- * replace the native ones, which are 4–60× slower (see `bench/kernels.bench.ts`); the cpu's own
- * `DepthwiseConv2dNativeBackpropInput` is kept (faster). Every backend gets {@link MaxPoolSelect}.
+ * The kernels this package supplies. On wasm the conv filter gradients, the depthwise input
+ * gradient and `UnsortedSegmentSum` are missing and are added; `Conv2DBackpropInput` is replaced
+ * (the stock one is a scalar loop, 5–14× slower on training-sized convolutions; it still serves
+ * tiny ones, see `conv2DBackpropInputRoute`); `MaxPoolGrad`/`MaxPoolWithArgmax` are replaced (the
+ * stock ones drop the gradient of windows whose maximum is ≤ 0); and the forward convolutions get
+ * SAME padding as explicit pads (see `explicitSamePaddingKernel`). On cpu the composed filter
+ * gradients replace the native ones, which are 4–60× slower (see `bench/kernels.bench.ts`); the
+ * cpu's own `Conv2DBackpropInput` and `DepthwiseConv2dNativeBackpropInput` are kept (faster there).
+ * Every backend gets {@link MaxPoolSelect}.
  *
  * @example
  * TRAINING_KERNELS.filter((k) => k.install.wasm).map((k) => k.kernelName);
@@ -38,6 +42,12 @@ export const TRAINING_KERNELS: readonly TrainingKernelSpec[] = [
     make: conv2DBackpropFilterKernel,
     install: { wasm: 'if-missing', cpu: 'replace' },
     needs: ['Conv2D', 'Transpose', 'PadV2', 'Slice'],
+  },
+  {
+    kernelName: 'Conv2DBackpropInput',
+    make: conv2DBackpropInputKernel,
+    install: { wasm: 'replace' },
+    needs: ['Conv2D', 'Reshape', 'Transpose', 'PadV2', 'Slice'],
   },
   {
     kernelName: 'DepthwiseConv2dNativeBackpropFilter',
