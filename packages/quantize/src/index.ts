@@ -85,4 +85,3 @@ export {
   type WeightFakeQuantOptions,
 } from './fake-quant';
 export { fakeQuantSpecs, type FakeQuantSpecsOptions } from './qat';
-export { Names, int, op, str } from './graph-names';

@@ -206,7 +206,12 @@ export function dequantizeValues(levelsIn: ArrayLike<number>, params: QuantParam
   return out;
 }
 
-/** `[qmin, qmax]` of parameters (their own, or the full range of their type). */
+/**
+ * `[qmin, qmax]` of parameters (their own, or the full range of their type).
+ *
+ * @example
+ * levels(computeQuantParams(-1, 1, { dataType: 'int8', symmetric: true, narrowRange: true })); // [-127, 127]
+ */
 export function levels(params: QuantParams): [number, number] {
   const [lo, hi] = quantRange(params.dataType);
   return [params.qmin ?? lo, params.qmax ?? hi];

@@ -274,7 +274,13 @@ export function dequantizeWeight(q: QuantizedWeight): Float32Array {
   return out;
 }
 
-/** Group (parameter index) of each element of a quantized weight. */
+/**
+ * Group (parameter index) of each element of a quantized weight: its channel, its block, or 0.
+ *
+ * @example
+ * const groupOf = groupFunction(q);
+ * q.scale[groupOf(i)]; // the scale of element i
+ */
 export function groupFunction(q: Pick<QuantizedWeight, 'dims' | 'axis' | 'blockSize' | 'scale'>): (i: number) => number {
   if (q.scale.length === 1) return () => 0;
   if (q.blockSize !== undefined) {
