@@ -58,7 +58,9 @@ function parseArgs(argv: string[]): Args {
     };
     if (a === '--models') args.models = value().split(',');
     else if (a === '--variants') args.variants = value().split(',');
-    else if (a === '--methods') args.methods = argv[i + 1] && !argv[i + 1].startsWith('--') ? value().split(',') : ['percentile', 'entropy', 'mse'];
+    else if (a === '--methods')
+      args.methods =
+        argv[i + 1] && !argv[i + 1].startsWith('--') ? value().split(',') : ['percentile', 'entropy', 'mse'];
     else if (a === '--latency-only') args.latencyOnly = true;
     else if (a === '--limit') args.limit = Number(value());
     else if (a === '--runs') args.runs = Number(value());
@@ -90,7 +92,11 @@ interface Row {
 function checker(file: string): string {
   if (!existsSync('/usr/bin/python3')) return 'n/a';
   try {
-    execFileSync('/usr/bin/python3', ['-c', 'import onnx,sys; onnx.checker.check_model(sys.argv[1], full_check=True)', file], { stdio: 'pipe', timeout: 120_000 });
+    execFileSync(
+      '/usr/bin/python3',
+      ['-c', 'import onnx,sys; onnx.checker.check_model(sys.argv[1], full_check=True)', file],
+      { stdio: 'pipe', timeout: 120_000 },
+    );
     return 'ok';
   } catch (error) {
     const e = error as { stderr?: Buffer };
@@ -100,7 +106,13 @@ function checker(file: string): string {
 }
 
 function weightNodes(graph: Graph): string[] {
-  return graph.nodes.filter((n) => ['Conv', 'Gemm', 'MatMul'].includes(n.opType) && graph.initializers.some((t) => t.name === n.inputs[1])).map((n) => n.name);
+  return graph.nodes
+    .filter(
+      (n) =>
+        ['Conv', 'Gemm', 'MatMul'].includes(n.opType) &&
+        graph.initializers.some((t) => t.name === n.inputs[1]),
+    )
+    .map((n) => n.name);
 }
 
 async function main(): Promise<void> {
@@ -113,7 +125,9 @@ async function main(): Promise<void> {
   const trainAll = await loadMnist({ split: 'train' });
   const testAll = await loadMnist({ split: 'test' });
   const rows: Row[] = [];
-  console.log(`engine: ${web.engine}; test samples: ${Math.min(args.limit, testAll.length)}; latency: batch 64, ${args.runs} interleaved runs, medians\n`);
+  console.log(
+    `engine: ${web.engine}; test samples: ${Math.min(args.limit, testAll.length)}; latency: batch 64, ${args.runs} interleaved runs, medians\n`,
+  );
 
   if (args.latencyOnly) {
     // Re-time files written by an earlier run (e.g. on a quieter machine): float vs each variant.
@@ -122,7 +136,11 @@ async function main(): Promise<void> {
       for (const variant of args.variants) {
         const file = join(args.out, `${model}.${variant}.onnx`);
         if (!existsSync(file)) continue;
-        const c = await compareLatency(web, floatBytes, new Uint8Array(readFileSync(file)), { batchSize: 64, runs: args.runs, warmup: 5 });
+        const c = await compareLatency(web, floatBytes, new Uint8Array(readFileSync(file)), {
+          batchSize: 64,
+          runs: args.runs,
+          warmup: 5,
+        });
         console.log(
           `${model.padEnd(12)} ${variant.padEnd(10)} float ${c.referenceMs.toFixed(2)} ms  quantized ${c.candidateMs.toFixed(2)} ms  ratio ${c.ratio.toFixed(3)} (paired median)  fastest-run ratio ${c.minRatio.toFixed(3)}`,
         );
@@ -139,9 +157,13 @@ async function main(): Promise<void> {
     if (type?.kind !== 'tensor' || !type.shape) throw new Error(`${model}: input has no tensor shape`);
     const inputShape: readonly Dim[] = type.shape;
     const test = fitToInput(testAll, inputShape);
-    const calibration = fitToInput(trainAll, inputShape).subset(Array.from({ length: 512 }, (_, i) => i * 117));
+    const calibration = fitToInput(trainAll, inputShape).subset(
+      Array.from({ length: 512 }, (_, i) => i * 117),
+    );
     const floatAccuracy = (await web.evaluate(floatBytes, test, { limit: args.limit })).accuracy;
-    console.log(`${model}: float accuracy ${(floatAccuracy * 100).toFixed(2)} %, ${floatBytes.byteLength} bytes`);
+    console.log(
+      `${model}: float accuracy ${(floatAccuracy * 100).toFixed(2)} %, ${floatBytes.byteLength} bytes`,
+    );
     const weights = weightNodes(graph);
     const edges = { exclude: { names: [weights[0], weights[weights.length - 1]] } };
     const variants: [string, Partial<QuantizeOptions>][] = [];
@@ -151,16 +173,28 @@ async function main(): Promise<void> {
       else if (v === 'int4') variants.push(['int4', { mode: 'weight-only', bits: 4, gate: false }]);
       else if (v === 'fp16') variants.push(['fp16', { mode: 'weight-only', bits: 16, gate: false }]);
       else if (v === 'dynamic') variants.push(['dynamic', { mode: 'dynamic', gate: false }]);
-      else if (v === 'ternary') variants.push(['ternary', { mode: 'weight-only', bits: 2, gate: false, selector: edges }]);
-      else if (v === 'binary') variants.push(['binary', { mode: 'weight-only', bits: 1, gate: false, selector: edges }]);
-      else if (v === 'ternary-all') variants.push(['ternary-all', { mode: 'weight-only', bits: 2, gate: false }]);
-      else if (v === 'binary-all') variants.push(['binary-all', { mode: 'weight-only', bits: 1, gate: false }]);
+      else if (v === 'ternary')
+        variants.push(['ternary', { mode: 'weight-only', bits: 2, gate: false, selector: edges }]);
+      else if (v === 'binary')
+        variants.push(['binary', { mode: 'weight-only', bits: 1, gate: false, selector: edges }]);
+      else if (v === 'ternary-all')
+        variants.push(['ternary-all', { mode: 'weight-only', bits: 2, gate: false }]);
+      else if (v === 'binary-all')
+        variants.push(['binary-all', { mode: 'weight-only', bits: 1, gate: false }]);
       else throw new Error(`unknown variant ${v}`);
     }
-    for (const m of args.methods) variants.push([`static-${m}`, { mode: 'static', gate: false, calibration: m as QuantizeOptions['calibration'] }]);
+    for (const m of args.methods)
+      variants.push([
+        `static-${m}`,
+        { mode: 'static', gate: false, calibration: m as QuantizeOptions['calibration'] },
+      ]);
     for (const [variant, options] of variants) {
       const started = performance.now();
-      const result = await compress(graph, [quantize.with(options)], { policy, backends: registry, data: { calibration } });
+      const result = await compress(graph, [quantize.with(options)], {
+        policy,
+        backends: registry,
+        data: { calibration },
+      });
       const report = result.steps[0].report as { emitted: string; layers: { compute: string }[] };
       const file = join(args.out, `${model}.${variant}.onnx`);
       await saveOnnx(result.graph, file);
@@ -191,14 +225,21 @@ async function main(): Promise<void> {
       rows.push(row);
       console.log(
         `  ${variant.padEnd(17)} acc ${(accuracy * 100).toFixed(2)} % (loss ${row.lossPt.toFixed(2)} pt)  ${row.bytes} bytes (${row.sizeRatio}× smaller)` +
-          (row.latencyRatio !== undefined ? `  latency float ${row.floatMs} ms, quantized ${row.quantizedMs} ms, ratio ${row.latencyRatio} (fastest runs ${row.minRatio})` : '') +
+          (row.latencyRatio !== undefined
+            ? `  latency float ${row.floatMs} ms, quantized ${row.quantizedMs} ms, ratio ${row.latencyRatio} (fastest runs ${row.minRatio})`
+            : '') +
           `  [${row.emitted}; int8 layers ${row.int8Layers}; checker ${row.checker}; ${row.seconds} s]`,
       );
       await web.dispose();
     }
   }
-  writeFileSync(join(args.out, 'results.json'), `${JSON.stringify({ engine: web.engine, limit: args.limit, rows }, null, 2)}\n`);
-  console.log('\n| model | variant | top-1 % | loss (pt) | bytes | × smaller | float ms | quantized ms | ratio | emitted |');
+  writeFileSync(
+    join(args.out, 'results.json'),
+    `${JSON.stringify({ engine: web.engine, limit: args.limit, rows }, null, 2)}\n`,
+  );
+  console.log(
+    '\n| model | variant | top-1 % | loss (pt) | bytes | × smaller | float ms | quantized ms | ratio | emitted |',
+  );
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) {
     console.log(

@@ -50,31 +50,52 @@ export async function calibrate(
   options: CalibrateOptions = {},
 ): Promise<Map<string, Observer>> {
   if (!data || typeof data.batches !== 'function') {
-    throw new MetacompressError(ErrorCodes.EMPTY_DATASET, 'static quantization needs calibration data (ctx.data.calibration)', { field: 'data.calibration' });
+    throw new MetacompressError(
+      ErrorCodes.EMPTY_DATASET,
+      'static quantization needs calibration data (ctx.data.calibration)',
+      { field: 'data.calibration' },
+    );
   }
   const limit = Math.min(options.limit ?? 512, data.length);
   if (!(data.length > 0) || limit <= 0) {
-    throw new MetacompressError(ErrorCodes.EMPTY_DATASET, `calibration set '${data.name}' has no samples`, { field: 'data.calibration' });
+    throw new MetacompressError(ErrorCodes.EMPTY_DATASET, `calibration set '${data.name}' has no samples`, {
+      field: 'data.calibration',
+    });
   }
   const batchSize = options.batchSize ?? 64;
   const input = calibrationInput(graph);
   const observers = new Map<string, Observer>();
-  for (const t of tensors) observers.set(t, createObserver({ method: options.method, percentile: options.percentile, bins: options.bins }));
+  for (const t of tensors)
+    observers.set(
+      t,
+      createObserver({ method: options.method, percentile: options.percentile, bins: options.bins }),
+    );
   const fetch = tensors.filter((t) => t !== input);
   let done = 0;
   for (const batch of data.batches(batchSize, { limit })) {
-    if (options.signal?.aborted) throw new MetacompressError(ErrorCodes.ABORTED, 'calibration was cancelled', {});
+    if (options.signal?.aborted)
+      throw new MetacompressError(ErrorCodes.ABORTED, 'calibration was cancelled', {});
     if (batch.labels.length === 0) continue;
-    const outputs = fetch.length ? await backend.run(graph, { [input]: batch.inputs }, { outputs: fetch }) : {};
+    const outputs = fetch.length
+      ? await backend.run(graph, { [input]: batch.inputs }, { outputs: fetch })
+      : {};
     for (const t of tensors) {
       const value = t === input ? batch.inputs : outputs[t];
-      if (!value) throw new MetacompressError(ErrorCodes.BACKEND_FAILED, `backend '${backend.name}' returned no value for '${t}'`, { backend: backend.name, field: t });
+      if (!value)
+        throw new MetacompressError(
+          ErrorCodes.BACKEND_FAILED,
+          `backend '${backend.name}' returned no value for '${t}'`,
+          { backend: backend.name, field: t },
+        );
       observers.get(t)!.observe(value.data as ArrayLike<number>, value.dims);
     }
     done += batch.labels.length;
     options.onProgress?.(done, limit);
     if (done >= limit) break;
   }
-  if (done === 0) throw new MetacompressError(ErrorCodes.EMPTY_DATASET, `calibration set '${data.name}' gave no samples`, { field: 'data.calibration' });
+  if (done === 0)
+    throw new MetacompressError(ErrorCodes.EMPTY_DATASET, `calibration set '${data.name}' gave no samples`, {
+      field: 'data.calibration',
+    });
   return observers;
 }

@@ -1,5 +1,14 @@
 import { ErrorCodes, MetacompressError } from '@metacompress/core';
-import { attrFloat, attrInt, createTensor, DataType, toFloat32, type Graph, type Node, type Tensor } from '@metacompress/ir';
+import {
+  attrFloat,
+  attrInt,
+  createTensor,
+  DataType,
+  toFloat32,
+  type Graph,
+  type Node,
+  type Tensor,
+} from '@metacompress/ir';
 import { int, Names, op } from './graph-names';
 import { checkFinite, quantizeWeight } from './weight-quantizers';
 
@@ -19,7 +28,11 @@ export interface DynamicQuantizeOptions {
  * @example
  * const dyn = quantizeDynamic(graph, graph.nodes.filter((n) => n.opType === 'Gemm'));
  */
-export function quantizeDynamic(graph: Graph, nodes: readonly Node[], options: DynamicQuantizeOptions = {}): Graph {
+export function quantizeDynamic(
+  graph: Graph,
+  nodes: readonly Node[],
+  options: DynamicQuantizeOptions = {},
+): Graph {
   if (nodes.length === 0) return graph;
   const weightType = options.weightType ?? 'uint8';
   const names = new Names(graph);
@@ -31,10 +44,23 @@ export function quantizeDynamic(graph: Graph, nodes: readonly Node[], options: D
     const w = inits.get(node.inputs[1] ?? '');
     const isGemm = node.opType === 'Gemm';
     if (!w || w.dataType !== DataType.FLOAT || w.dims.length !== 2 || (!isGemm && node.opType !== 'MatMul')) {
-      throw new MetacompressError(ErrorCodes.UNSUPPORTED_OP, 'dynamic quantization needs a Gemm or MatMul with a constant 2-D float weight', where);
+      throw new MetacompressError(
+        ErrorCodes.UNSUPPORTED_OP,
+        'dynamic quantization needs a Gemm or MatMul with a constant 2-D float weight',
+        where,
+      );
     }
-    if (isGemm && (attrInt(node, 'transA', 0) !== 0 || attrFloat(node, 'alpha', 1) !== 1 || attrFloat(node, 'beta', 1) !== 1)) {
-      throw new MetacompressError(ErrorCodes.UNSUPPORTED_OP, 'dynamic quantization needs Gemm with transA = 0 and alpha = beta = 1', where);
+    if (
+      isGemm &&
+      (attrInt(node, 'transA', 0) !== 0 ||
+        attrFloat(node, 'alpha', 1) !== 1 ||
+        attrFloat(node, 'beta', 1) !== 1)
+    ) {
+      throw new MetacompressError(
+        ErrorCodes.UNSUPPORTED_OP,
+        'dynamic quantization needs Gemm with transA = 0 and alpha = beta = 1',
+        where,
+      );
     }
     const values = toFloat32(w);
     checkFinite(values, { ...where, field: w.name });
@@ -46,7 +72,12 @@ export function quantizeDynamic(graph: Graph, nodes: readonly Node[], options: D
       kn = new Float32Array(values.length);
       for (let r = 0; r < n; r++) for (let c = 0; c < k; c++) kn[c * n + r] = values[r * k + c];
     }
-    const q = quantizeWeight(kn, [k, n], { scheme: weightType, axis: 1, symmetric: weightType === 'int8', name: w.name });
+    const q = quantizeWeight(kn, [k, n], {
+      scheme: weightType,
+      axis: 1,
+      symmetric: weightType === 'int8',
+      name: w.name,
+    });
     const qType = weightType === 'int8' ? DataType.INT8 : DataType.UINT8;
     const sw = names.stem(w.name, 'w');
     const wq = createTensor(names.take(`${sw}_q`), qType, [k, n], Array.from(q.codes));
@@ -83,6 +114,9 @@ export function quantizeDynamic(graph: Graph, nodes: readonly Node[], options: D
   return {
     ...graph,
     nodes: nodesOut,
-    initializers: [...graph.initializers.filter((t) => used.has(t.name) || graphInputs.has(t.name)), ...newInits],
+    initializers: [
+      ...graph.initializers.filter((t) => used.has(t.name) || graphInputs.has(t.name)),
+      ...newInits,
+    ],
   };
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { activationFakeQuantSpec, fakeQuantize, fakeQuantizeGrad, weightFakeQuantSpec, type FakeQuantSpec } from './fake-quant';
+import {
+  activationFakeQuantSpec,
+  fakeQuantize,
+  fakeQuantizeGrad,
+  weightFakeQuantSpec,
+  type FakeQuantSpec,
+} from './fake-quant';
 import { computeQuantParams, dequantizeValues, quantizeValues } from './qparams';
 import { dequantizeWeight, quantizeWeight } from './weight-quantizers';
 import { randomValues, thrownBy } from './test-helpers';
@@ -35,7 +41,16 @@ describe('fakeQuantize', () => {
 });
 
 describe('fakeQuantizeGrad (straight-through estimator)', () => {
-  const spec: FakeQuantSpec = { tensor: 'x', kind: 'activation', scheme: 'affine', bits: 8, qmin: 0, qmax: 255, scale: [0.1], zeroPoint: [0] };
+  const spec: FakeQuantSpec = {
+    tensor: 'x',
+    kind: 'activation',
+    scheme: 'affine',
+    bits: 8,
+    qmin: 0,
+    qmax: 255,
+    scale: [0.1],
+    zeroPoint: [0],
+  };
 
   it('passes the gradient inside the range and blocks it where the clamp cuts', () => {
     const x = Float32Array.of(-1, -0.04, 0, 12.3, 25.5, 25.56, 30);
@@ -45,7 +60,8 @@ describe('fakeQuantizeGrad (straight-through estimator)', () => {
 
   it('matches a finite-difference slope of the fake-quant forward away from rounding steps (on average)', () => {
     // Over a whole step the rounding averages out: the mean slope inside the range is 1, outside 0.
-    const slope = (a: number, b: number): number => (fakeQuantize([b], spec)[0] - fakeQuantize([a], spec)[0]) / (b - a);
+    const slope = (a: number, b: number): number =>
+      (fakeQuantize([b], spec)[0] - fakeQuantize([a], spec)[0]) / (b - a);
     expect(slope(1, 11)).toBeCloseTo(1, 5);
     expect(slope(30, 40)).toBe(0);
     expect(fakeQuantizeGrad([5], [1], spec)[0]).toBe(1);

@@ -1,6 +1,12 @@
 import { ErrorCodes, MetacompressError } from '@metacompress/core';
 import { levels, roundHalfEven, type QuantParams } from './qparams';
-import { groupFunction, quantizeWeight, type QuantizedWeight, type WeightRangeMethod, type WeightScheme } from './weight-quantizers';
+import {
+  groupFunction,
+  quantizeWeight,
+  type QuantizedWeight,
+  type WeightRangeMethod,
+  type WeightScheme,
+} from './weight-quantizers';
 
 /**
  * Which tensor of a graph gets fake quantization during quantization-aware training, and how.
@@ -34,17 +40,29 @@ export interface FakeQuantSpec {
   node?: string;
 }
 
-function channelOf(spec: FakeQuantSpec, dims: readonly number[] | undefined, length: number): (i: number) => number {
+function channelOf(
+  spec: FakeQuantSpec,
+  dims: readonly number[] | undefined,
+  length: number,
+): (i: number) => number {
   const n = spec.scale.length;
   if (n === 1) return () => 0;
   if (spec.axis === undefined || !dims) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `per-channel fake quantization of '${spec.tensor}' needs an axis and the tensor dims`, { field: spec.tensor });
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `per-channel fake quantization of '${spec.tensor}' needs an axis and the tensor dims`,
+      { field: spec.tensor },
+    );
   }
   const axis = spec.axis < 0 ? spec.axis + dims.length : spec.axis;
   if (dims[axis] !== n || dims.reduce((a, b) => a * b, 1) !== length) {
-    throw new MetacompressError(ErrorCodes.SHAPE_MISMATCH, `${n} channel parameters of '${spec.tensor}' do not fit dims [${dims.join(', ')}] on axis ${spec.axis}`, {
-      field: spec.tensor,
-    });
+    throw new MetacompressError(
+      ErrorCodes.SHAPE_MISMATCH,
+      `${n} channel parameters of '${spec.tensor}' do not fit dims [${dims.join(', ')}] on axis ${spec.axis}`,
+      {
+        field: spec.tensor,
+      },
+    );
   }
   let inner = 1;
   for (let d = axis + 1; d < dims.length; d++) inner *= dims[d];
@@ -59,7 +77,11 @@ function channelOf(spec: FakeQuantSpec, dims: readonly number[] | undefined, len
  * fakeQuantize(Float32Array.of(0.013, 9), { tensor: 'x', kind: 'activation', scheme: 'affine', bits: 8, qmin: 0, qmax: 255, scale: [0.02], zeroPoint: [0] });
  * // Float32Array [0.02, 5.1]
  */
-export function fakeQuantize(x: ArrayLike<number>, spec: FakeQuantSpec, dims?: readonly number[]): Float32Array {
+export function fakeQuantize(
+  x: ArrayLike<number>,
+  spec: FakeQuantSpec,
+  dims?: readonly number[],
+): Float32Array {
   const ch = channelOf(spec, dims, x.length);
   const out = new Float32Array(x.length);
   switch (spec.scheme) {
@@ -84,7 +106,11 @@ export function fakeQuantize(x: ArrayLike<number>, spec: FakeQuantSpec, dims?: r
       }
       return out;
     default:
-      throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `unknown fake-quant scheme '${String(spec.scheme)}'`, { field: spec.tensor });
+      throw new MetacompressError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `unknown fake-quant scheme '${String(spec.scheme)}'`,
+        { field: spec.tensor },
+      );
   }
 }
 
@@ -98,8 +124,16 @@ export function fakeQuantize(x: ArrayLike<number>, spec: FakeQuantSpec, dims?: r
  * @example
  * fakeQuantizeGrad(x, upstream, spec, dims); // upstream with clipped elements zeroed
  */
-export function fakeQuantizeGrad(x: ArrayLike<number>, dy: ArrayLike<number>, spec: FakeQuantSpec, dims?: readonly number[]): Float32Array {
-  if (dy.length !== x.length) throw new MetacompressError(ErrorCodes.SHAPE_MISMATCH, `${dy.length} gradients for ${x.length} values`, { field: spec.tensor });
+export function fakeQuantizeGrad(
+  x: ArrayLike<number>,
+  dy: ArrayLike<number>,
+  spec: FakeQuantSpec,
+  dims?: readonly number[],
+): Float32Array {
+  if (dy.length !== x.length)
+    throw new MetacompressError(ErrorCodes.SHAPE_MISMATCH, `${dy.length} gradients for ${x.length} values`, {
+      field: spec.tensor,
+    });
   const out = Float32Array.from(dy);
   if (spec.scheme !== 'affine') return out;
   const ch = channelOf(spec, dims, x.length);
@@ -127,11 +161,34 @@ export interface WeightFakeQuantOptions {
  * @example
  * const spec = weightFakeQuantSpec('conv1.weight', values, [16, 1, 3, 3], { scheme: 'int8' });
  */
-export function weightFakeQuantSpec(tensor: string, values: ArrayLike<number>, dims: readonly number[], options: WeightFakeQuantOptions): FakeQuantSpec {
-  const q: QuantizedWeight = quantizeWeight(values, dims, { scheme: options.scheme, axis: options.axis ?? 0, method: options.method, name: tensor });
-  const base = { tensor, kind: 'weight' as const, bits: q.bits, axis: q.axis, ...(options.node ? { node: options.node } : {}) };
+export function weightFakeQuantSpec(
+  tensor: string,
+  values: ArrayLike<number>,
+  dims: readonly number[],
+  options: WeightFakeQuantOptions,
+): FakeQuantSpec {
+  const q: QuantizedWeight = quantizeWeight(values, dims, {
+    scheme: options.scheme,
+    axis: options.axis ?? 0,
+    method: options.method,
+    name: tensor,
+  });
+  const base = {
+    tensor,
+    kind: 'weight' as const,
+    bits: q.bits,
+    axis: q.axis,
+    ...(options.node ? { node: options.node } : {}),
+  };
   if (q.scheme === 'binary') {
-    return { ...base, scheme: 'binary', qmin: 0, qmax: 1, scale: Array.from(q.scale, (s) => s / 2), zeroPoint: Array.from(q.zeroPoint) };
+    return {
+      ...base,
+      scheme: 'binary',
+      qmin: 0,
+      qmax: 1,
+      scale: Array.from(q.scale, (s) => s / 2),
+      zeroPoint: Array.from(q.zeroPoint),
+    };
   }
   if (q.scheme === 'ternary') {
     // Recover each channel's threshold Δ = 0.7 · mean |w| as quantizeWeight chose it.
@@ -152,7 +209,14 @@ export function weightFakeQuantSpec(tensor: string, values: ArrayLike<number>, d
       threshold: Array.from(sums, (s, c) => (counts[c] ? (0.7 * s) / counts[c] : 0)),
     };
   }
-  return { ...base, scheme: 'affine', qmin: q.codeRange[0], qmax: q.codeRange[1], scale: Array.from(q.scale), zeroPoint: Array.from(q.zeroPoint) };
+  return {
+    ...base,
+    scheme: 'affine',
+    qmin: q.codeRange[0],
+    qmax: q.codeRange[1],
+    scale: Array.from(q.scale),
+    zeroPoint: Array.from(q.zeroPoint),
+  };
 }
 
 /**

@@ -51,7 +51,14 @@ export class Names {
  * @example
  * op('Cast', 'w_cast', ['w_q'], ['w_f'], { to: int(1) });
  */
-export function op(opType: string, name: string, inputs: readonly string[], outputs: readonly string[], attributes: Record<string, Attribute> = {}, domain = ''): Node {
+export function op(
+  opType: string,
+  name: string,
+  inputs: readonly string[],
+  outputs: readonly string[],
+  attributes: Record<string, Attribute> = {},
+  domain = '',
+): Node {
   return { name, opType, domain, inputs: [...inputs], outputs: [...outputs], attributes };
 }
 

@@ -27,7 +27,8 @@ export class Histogram {
   nonFinite = 0;
 
   constructor(bins = 2048) {
-    if (!Number.isInteger(bins) || bins < 2 || (bins & (bins - 1)) !== 0) throw new RangeError(`bins must be a power of two ≥ 2, got ${bins}`);
+    if (!Number.isInteger(bins) || bins < 2 || (bins & (bins - 1)) !== 0)
+      throw new RangeError(`bins must be a power of two ≥ 2, got ${bins}`);
     this.bins = bins;
     this.positive = new Float64Array(bins);
     this.negative = new Float64Array(bins);
@@ -152,7 +153,8 @@ export class Histogram {
 
   /** Adds another histogram's counts (merging bins to the larger limit of each side). */
   merge(other: Histogram): void {
-    if (other.bins !== this.bins) throw new RangeError(`cannot merge histograms of ${other.bins} and ${this.bins} bins`);
+    if (other.bins !== this.bins)
+      throw new RangeError(`cannot merge histograms of ${other.bins} and ${this.bins} bins`);
     for (const side of ['positive', 'negative'] as const) {
       const key = side === 'positive' ? 'posLimit' : 'negLimit';
       const otherLimit = other[key];

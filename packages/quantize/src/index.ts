@@ -11,7 +11,13 @@
  * import { quantize } from '@metacompress/quantize';
  * const { graph: int8 } = await compress(graph, [quantize], { policy, data: { calibration } });
  */
-export { quantize, quantizeOptions, type GateReport, type QuantizedLayerReport, type QuantizeOptions } from './quantize-operator';
+export {
+  quantize,
+  quantizeOptions,
+  type GateReport,
+  type QuantizedLayerReport,
+  type QuantizeOptions,
+} from './quantize-operator';
 export {
   QUANT_DATA_TYPES,
   bitsOfQuantType,

@@ -14,10 +14,19 @@ describe('compareLatency', () => {
       run: async () => ({}),
       evaluate: async () => ({ accuracy: 1, samples: 1 }),
       async latency(model, options) {
-        if (options.runs === 1 && options.warmup !== 0) return { batchSize: 64, runs: 1, medianMs: 0, p10Ms: 0, p90Ms: 0, minMs: 0, maxMs: 0 };
+        if (options.runs === 1 && options.warmup !== 0)
+          return { batchSize: 64, runs: 1, medianMs: 0, p10Ms: 0, p90Ms: 0, minMs: 0, maxMs: 0 };
         order.push(model);
         const ms = times[model].shift()!;
-        return { batchSize: options.batchSize, runs: 1, medianMs: ms, p10Ms: ms, p90Ms: ms, minMs: ms, maxMs: ms };
+        return {
+          batchSize: options.batchSize,
+          runs: 1,
+          medianMs: ms,
+          p10Ms: ms,
+          p90Ms: ms,
+          minMs: ms,
+          maxMs: ms,
+        };
       },
     };
     const c = await compareLatency(backend, 'a', 'b', { runs: 4, warmup: 1 });
@@ -36,7 +45,13 @@ describe('singleLayerModels', () => {
     const node = g.nodes[0];
     const constants = new Map(g.initializers.map((t) => [t.name, t] as const));
     const w = constants.get('fc1.weight')!;
-    const { float, int8 } = singleLayerModels({ node, weight: quantizeWeight(toFloat32(w), w.dims, { scheme: 'int8' }), constants, inputShape: ['N', 8], opset: 13 });
+    const { float, int8 } = singleLayerModels({
+      node,
+      weight: quantizeWeight(toFloat32(w), w.dims, { scheme: 'int8' }),
+      constants,
+      inputShape: ['N', 8],
+      opset: 13,
+    });
     const web = await webBackend();
     const y = await web.run(float, { x: { dims: [2, 8], data: randomValues(16, 2) } });
     expect(y.y.dims).toEqual([2, 16]);

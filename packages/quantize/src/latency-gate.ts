@@ -1,5 +1,14 @@
 import { ErrorCodes, MetacompressError, type InferenceBackend } from '@metacompress/core';
-import { createTensor, DataType, inferShapes, type Dim, type Graph, type Node, type Tensor, type ValueInfo } from '@metacompress/ir';
+import {
+  createTensor,
+  DataType,
+  inferShapes,
+  type Dim,
+  type Graph,
+  type Node,
+  type Tensor,
+  type ValueInfo,
+} from '@metacompress/ir';
 import { int, op } from './graph-names';
 import type { QuantDataType } from './qparams';
 import type { QuantizedWeight } from './weight-quantizers';
@@ -54,26 +63,54 @@ const median = (xs: readonly number[]): number => {
  * const c = await compareLatency(ortWeb, floatGraph, int8Graph, { batchSize: 64 });
  * c.ratio < 1; // the int8 graph is faster
  */
-export async function compareLatency<G>(backend: InferenceBackend<G>, reference: G, candidate: G, options: CompareLatencyOptions = {}): Promise<LatencyComparison> {
+export async function compareLatency<G>(
+  backend: InferenceBackend<G>,
+  reference: G,
+  candidate: G,
+  options: CompareLatencyOptions = {},
+): Promise<LatencyComparison> {
   const batchSize = options.batchSize ?? 64;
   const runs = options.runs ?? 12;
   const warmup = options.warmup ?? 3;
-  if (!Number.isInteger(runs) || runs < 1) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `runs must be a positive integer, got ${runs}`, { field: 'runs' });
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `runs must be a positive integer, got ${runs}`, {
+      field: 'runs',
+    });
   await backend.latency(reference, { batchSize, warmup, runs: 1 });
   await backend.latency(candidate, { batchSize, warmup, runs: 1 });
   const a: number[] = [];
   const b: number[] = [];
   for (let r = 0; r < runs; r++) {
-    if (options.signal?.aborted) throw new MetacompressError(ErrorCodes.ABORTED, 'latency comparison was cancelled', {});
-    const order: [G, number[]][] = r % 2 === 0 ? [[reference, a], [candidate, b]] : [[candidate, b], [reference, a]];
-    for (const [model, into] of order) into.push((await backend.latency(model, { batchSize, warmup: 0, runs: 1 })).medianMs);
+    if (options.signal?.aborted)
+      throw new MetacompressError(ErrorCodes.ABORTED, 'latency comparison was cancelled', {});
+    const order: [G, number[]][] =
+      r % 2 === 0
+        ? [
+            [reference, a],
+            [candidate, b],
+          ]
+        : [
+            [candidate, b],
+            [reference, a],
+          ];
+    for (const [model, into] of order)
+      into.push((await backend.latency(model, { batchSize, warmup: 0, runs: 1 })).medianMs);
   }
   const referenceMs = median(a);
   const candidateMs = median(b);
   const paired = a.map((x, i) => b[i] / x);
   const referenceMinMs = Math.min(...a);
   const candidateMinMs = Math.min(...b);
-  return { batchSize, referenceMs, candidateMs, ratio: median(paired), referenceMinMs, candidateMinMs, minRatio: candidateMinMs / referenceMinMs, runs };
+  return {
+    batchSize,
+    referenceMs,
+    candidateMs,
+    ratio: median(paired),
+    referenceMinMs,
+    candidateMinMs,
+    minRatio: candidateMinMs / referenceMinMs,
+    runs,
+  };
 }
 
 /** One layer's float and 8-bit timing in isolation. */
@@ -130,7 +167,11 @@ export function singleLayerModels(input: LayerBenchInput): { float: Graph; int8:
   } catch {
     yShape = undefined;
   }
-  const outType = (elemType: number): ValueInfo['type'] => ({ kind: 'tensor', elemType, ...(yShape ? { shape: yShape } : {}) });
+  const outType = (elemType: number): ValueInfo['type'] => ({
+    kind: 'tensor',
+    elemType,
+    ...(yShape ? { shape: yShape } : {}),
+  });
   const float: Graph = { ...floatBody, outputs: [{ name: 'y', type: outType(DataType.FLOAT) }] };
   const c = weight.scale.length;
   const xs = 0.02;
@@ -147,19 +188,41 @@ export function singleLayerModels(input: LayerBenchInput): { float: Graph; int8:
   ];
   const nodes: Node[] = [
     op('DequantizeLinear', 'dq_x', ['x', 'x_scale', 'x_zero_point'], ['x_float']),
-    op('DequantizeLinear', 'dq_w', ['w_quantized', 'w_scale', 'w_zero_point'], ['w_float'], perChannel ? { axis: int(weight.axis) } : {}),
+    op(
+      'DequantizeLinear',
+      'dq_w',
+      ['w_quantized', 'w_scale', 'w_zero_point'],
+      ['w_float'],
+      perChannel ? { axis: int(weight.axis) } : {},
+    ),
   ];
   const ins = ['x_float', 'w_float'];
   if (b) {
     inits.push(
       createTensor('b_quantized', DataType.INT32, b.dims, new Int32Array(b.dims.reduce((p, q) => p * q, 1))),
-      createTensor('b_scale', DataType.FLOAT, pdims, Array.from(weight.scale, (s) => s * xs)),
+      createTensor(
+        'b_scale',
+        DataType.FLOAT,
+        pdims,
+        Array.from(weight.scale, (s) => s * xs),
+      ),
       createTensor('b_zero_point', DataType.INT32, pdims, new Int32Array(perChannel ? c : 1)),
     );
-    nodes.push(op('DequantizeLinear', 'dq_b', ['b_quantized', 'b_scale', 'b_zero_point'], ['b_float'], perChannel ? { axis: int(0) } : {}));
+    nodes.push(
+      op(
+        'DequantizeLinear',
+        'dq_b',
+        ['b_quantized', 'b_scale', 'b_zero_point'],
+        ['b_float'],
+        perChannel ? { axis: int(0) } : {},
+      ),
+    );
     ins.push('b_float');
   }
-  nodes.push({ ...node, inputs: ins, outputs: ['y_float'] }, op('QuantizeLinear', 'q_y', ['y_float', 'y_scale', 'y_zero_point'], ['y']));
+  nodes.push(
+    { ...node, inputs: ins, outputs: ['y_float'] },
+    op('QuantizeLinear', 'q_y', ['y_float', 'y_scale', 'y_zero_point'], ['y']),
+  );
   const int8: Graph = {
     ...base,
     inputs: [{ name: 'x', type: { kind: 'tensor', elemType: actType, shape } }],

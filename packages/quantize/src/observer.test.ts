@@ -16,7 +16,10 @@ function reluWithOutlier(n: number, outlier: number): Float32Array {
   return out;
 }
 
-function errors(values: Float32Array, method: 'minmax' | 'percentile' | 'entropy' | 'mse'): { max: number; mse: number; total: number } {
+function errors(
+  values: Float32Array,
+  method: 'minmax' | 'percentile' | 'entropy' | 'mse',
+): { max: number; mse: number; total: number } {
   const obs = createObserver({ method });
   obs.observe(values);
   const p = obs.params({ dataType: 'uint8' });
@@ -32,14 +35,20 @@ function errors(values: Float32Array, method: 'minmax' | 'percentile' | 'entropy
       bulkCount++;
     }
   }
-  return { max: obs.range({ dataType: 'uint8' }).max[0], mse: bulk / bulkCount, total: total / values.length };
+  return {
+    max: obs.range({ dataType: 'uint8' }).max[0],
+    mse: bulk / bulkCount,
+    total: total / values.length,
+  };
 }
 
 describe('calibration methods on a planted outlier', () => {
   const values = reluWithOutlier(50_000, 1000);
 
   it('min-max keeps the outlier, percentile and entropy clip it, MSE weighs it', () => {
-    const r = Object.fromEntries((['minmax', 'percentile', 'entropy', 'mse'] as const).map((m) => [m, errors(values, m)]));
+    const r = Object.fromEntries(
+      (['minmax', 'percentile', 'entropy', 'mse'] as const).map((m) => [m, errors(values, m)]),
+    );
     expect(r.minmax.max).toBe(1000);
     // Clipping one value buys far finer steps for the other 49,999.
     expect(r.percentile.max).toBeLessThan(10);
@@ -50,7 +59,8 @@ describe('calibration methods on a planted outlier', () => {
     expect(r.entropy.max).toBeLessThan(250);
     expect(r.entropy.mse).toBeLessThan(r.minmax.mse / 10);
     // MSE minimizes the error over all values, the outlier's included: it has the least total error.
-    for (const m of ['minmax', 'percentile', 'entropy'] as const) expect(r.mse.total).toBeLessThanOrEqual(r[m].total * 1.05);
+    for (const m of ['minmax', 'percentile', 'entropy'] as const)
+      expect(r.mse.total).toBeLessThanOrEqual(r[m].total * 1.05);
     // And the four methods choose four measurably different ranges.
     const maxes = [r.minmax.max, r.percentile.max, r.entropy.max, r.mse.max];
     expect(new Set(maxes.map((x) => x.toFixed(1))).size).toBe(4);
@@ -143,7 +153,9 @@ describe('createObserver', () => {
 
   it('rejects unknown methods and bad percentiles', () => {
     expect(thrownBy(() => createObserver({ method: 'kl' as 'entropy' })).code).toBe('MC_INVALID_ARGUMENT');
-    expect(thrownBy(() => createObserver({ method: 'percentile', percentile: 0 })).details.field).toBe('percentile');
+    expect(thrownBy(() => createObserver({ method: 'percentile', percentile: 0 })).details.field).toBe(
+      'percentile',
+    );
   });
 
   it('counts non-finite values without using them', () => {

@@ -68,13 +68,21 @@ export interface Observer {
 export function createObserver(options: ObserverOptions = {}): Observer {
   const method = options.method ?? 'minmax';
   if (!CALIBRATION_METHODS.includes(method)) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `unknown calibration method '${String(method)}'; use ${CALIBRATION_METHODS.join(', ')}`, {
-      field: 'method',
-    });
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `unknown calibration method '${String(method)}'; use ${CALIBRATION_METHODS.join(', ')}`,
+      {
+        field: 'method',
+      },
+    );
   }
   const percentile = options.percentile ?? 99.99;
   if (!(percentile > 0 && percentile <= 100)) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `percentile must be in (0, 100], got ${percentile}`, { field: 'percentile' });
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `percentile must be in (0, 100], got ${percentile}`,
+      { field: 'percentile' },
+    );
   }
   const bins = options.bins ?? 2048;
   const axis = options.axis;
@@ -108,34 +116,55 @@ export function createObserver(options: ObserverOptions = {}): Observer {
         histograms[0].add(values);
         return;
       }
-      if (!dims) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'a per-channel observer needs the tensor dims', { field: 'dims' });
+      if (!dims)
+        throw new MetacompressError(
+          ErrorCodes.INVALID_ARGUMENT,
+          'a per-channel observer needs the tensor dims',
+          { field: 'dims' },
+        );
       const a = axis < 0 ? axis + dims.length : axis;
       if (a < 0 || a >= dims.length) {
-        throw new MetacompressError(ErrorCodes.SHAPE_MISMATCH, `axis ${axis} is outside dims [${dims.join(', ')}]`, { field: 'axis' });
+        throw new MetacompressError(
+          ErrorCodes.SHAPE_MISMATCH,
+          `axis ${axis} is outside dims [${dims.join(', ')}]`,
+          { field: 'axis' },
+        );
       }
       const c = dims[a];
       if (channels === undefined) {
         channels = c;
         histograms = Array.from({ length: c }, () => new Histogram(bins));
       } else if (channels !== c) {
-        throw new MetacompressError(ErrorCodes.SHAPE_MISMATCH, `observed ${channels} channels before, now ${c} (dims [${dims.join(', ')}])`, {
-          field: 'dims',
-        });
+        throw new MetacompressError(
+          ErrorCodes.SHAPE_MISMATCH,
+          `observed ${channels} channels before, now ${c} (dims [${dims.join(', ')}])`,
+          {
+            field: 'dims',
+          },
+        );
       }
       let inner = 1;
       for (let d = a + 1; d < dims.length; d++) inner *= dims[d];
-      for (let ch = 0; ch < c; ch++) histograms[ch].add(values, { offset: ch * inner, length: inner, stride: c * inner });
+      for (let ch = 0; ch < c; ch++)
+        histograms[ch].add(values, { offset: ch * inner, length: inner, stride: c * inner });
     },
     range(target) {
-      if (histograms.length === 0) return { min: Float32Array.of(0), max: Float32Array.of(0), ...(axis !== undefined ? { axis } : {}) };
+      if (histograms.length === 0)
+        return { min: Float32Array.of(0), max: Float32Array.of(0), ...(axis !== undefined ? { axis } : {}) };
       const ranges = histograms.map((h) => choose(h, target));
-      const out: TensorRange = { min: Float32Array.from(ranges, (r) => r.min), max: Float32Array.from(ranges, (r) => r.max) };
+      const out: TensorRange = {
+        min: Float32Array.from(ranges, (r) => r.min),
+        max: Float32Array.from(ranges, (r) => r.max),
+      };
       if (axis !== undefined) out.axis = axis;
       return out;
     },
     params(target) {
       const r = observer.range(target);
-      return computeQuantParams(r.min, r.max, { ...target, ...(r.axis !== undefined ? { axis: r.axis } : {}) });
+      return computeQuantParams(r.min, r.max, {
+        ...target,
+        ...(r.axis !== undefined ? { axis: r.axis } : {}),
+      });
     },
   };
   return observer;

@@ -5,7 +5,11 @@ export type PackedBits = 1 | 2 | 4;
 
 function check(bits: number): asserts bits is PackedBits {
   if (bits !== 1 && bits !== 2 && bits !== 4) {
-    throw new MetacompressError(ErrorCodes.UNSUPPORTED_BITS, `cannot pack ${bits}-bit codes (1, 2 or 4 bits)`, { field: 'bits' });
+    throw new MetacompressError(
+      ErrorCodes.UNSUPPORTED_BITS,
+      `cannot pack ${bits}-bit codes (1, 2 or 4 bits)`,
+      { field: 'bits' },
+    );
   }
 }
 
@@ -27,7 +31,11 @@ export function packCodes(codes: ArrayLike<number>, bits: number): Uint8Array {
   for (let i = 0; i < codes.length; i++) {
     const c = codes[i];
     if (!Number.isInteger(c) || c < 0 || c > max) {
-      throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `code ${c} at ${i} does not fit ${bits} unsigned bits`, { field: 'codes' });
+      throw new MetacompressError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `code ${c} at ${i} does not fit ${bits} unsigned bits`,
+        { field: 'codes' },
+      );
     }
     out[i % m] |= c << (bits * Math.floor(i / m));
   }
@@ -45,7 +53,11 @@ export function unpackCodes(bytes: Uint8Array, count: number, bits: number): Uin
   const m = bytes.length;
   const perByte = 8 / bits;
   if (m * perByte < count) {
-    throw new MetacompressError(ErrorCodes.SHAPE_MISMATCH, `${m} bytes hold ${m * perByte} ${bits}-bit codes, not ${count}`, { field: 'bytes' });
+    throw new MetacompressError(
+      ErrorCodes.SHAPE_MISMATCH,
+      `${m} bytes hold ${m * perByte} ${bits}-bit codes, not ${count}`,
+      { field: 'bytes' },
+    );
   }
   const out = new Uint8Array(count);
   const mask = 2 ** bits - 1;

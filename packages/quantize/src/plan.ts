@@ -1,5 +1,15 @@
 import { ErrorCodes, MetacompressError, WEIGHT_BITS, type Policy, type WeightBits } from '@metacompress/core';
-import { analyzeCoupling, attrInt, DataType, matchesSelector, nodeLabel, type Graph, type Node, type Selector, type Tensor } from '@metacompress/ir';
+import {
+  analyzeCoupling,
+  attrInt,
+  DataType,
+  matchesSelector,
+  nodeLabel,
+  type Graph,
+  type Node,
+  type Selector,
+  type Tensor,
+} from '@metacompress/ir';
 import { staticWeightAxis } from './static-qdq';
 import type { WeightScheme } from './weight-quantizers';
 
@@ -42,7 +52,10 @@ export interface PlanWeightsOptions {
  * @example
  * schemeForBits(2); // 'ternary'
  */
-export function schemeForBits(bits: number, where: { node?: string; group?: string; field?: string } = {}): WeightScheme | undefined {
+export function schemeForBits(
+  bits: number,
+  where: { node?: string; group?: string; field?: string } = {},
+): WeightScheme | undefined {
   switch (bits) {
     case 32:
       return undefined;
@@ -57,7 +70,11 @@ export function schemeForBits(bits: number, where: { node?: string; group?: stri
     case 1:
       return 'binary';
     default:
-      throw new MetacompressError(ErrorCodes.UNSUPPORTED_BITS, `weight bits must be one of ${WEIGHT_BITS.join(', ')}, got ${bits}`, where);
+      throw new MetacompressError(
+        ErrorCodes.UNSUPPORTED_BITS,
+        `weight bits must be one of ${WEIGHT_BITS.join(', ')}, got ${bits}`,
+        where,
+      );
   }
 }
 
@@ -78,7 +95,11 @@ function weightAxis(node: Node, w: Tensor): number {
  * const plans = planWeights(graph, policy, { bits: 8, selector: { exclude: { names: ['/fc3/*'] } } });
  * plans.map((p) => [p.label, p.bits]);
  */
-export function planWeights(graph: Graph, policy: Policy | undefined, options: PlanWeightsOptions = {}): NodePlan[] {
+export function planWeights(
+  graph: Graph,
+  policy: Policy | undefined,
+  options: PlanWeightsOptions = {},
+): NodePlan[] {
   const defaultBits = options.bits ?? 8;
   schemeForBits(defaultBits, { field: 'bits' });
   const constants = new Map(graph.initializers.map((t) => [t.name, t] as const));
@@ -96,10 +117,14 @@ export function planWeights(graph: Graph, policy: Policy | undefined, options: P
     const known = new Set(groups.map((g) => g.id));
     for (const g of withBits) {
       if (!known.has(g.group)) {
-        throw new MetacompressError(ErrorCodes.UNKNOWN_GROUP, `the policy sets weightBits for group '${g.group}', which the graph does not have`, {
-          group: g.group,
-          field: 'policy.groups',
-        });
+        throw new MetacompressError(
+          ErrorCodes.UNKNOWN_GROUP,
+          `the policy sets weightBits for group '${g.group}', which the graph does not have`,
+          {
+            group: g.group,
+            field: 'policy.groups',
+          },
+        );
       }
     }
     for (const g of groups) {
@@ -114,9 +139,18 @@ export function planWeights(graph: Graph, policy: Policy | undefined, options: P
   const selector = options.selector ?? { opTypes: WEIGHT_OPS };
   const plans: NodePlan[] = [];
   graph.nodes.forEach((node, index) => {
-    if ((node.domain !== '' && node.domain !== 'ai.onnx') || !WEIGHT_OPS.includes(node.opType) || !matchesSelector(node, selector)) return;
+    if (
+      (node.domain !== '' && node.domain !== 'ai.onnx') ||
+      !WEIGHT_OPS.includes(node.opType) ||
+      !matchesSelector(node, selector)
+    )
+      return;
     const w = constants.get(node.inputs[1] ?? '');
-    if (!w || (w.dataType !== DataType.FLOAT && w.dataType !== DataType.FLOAT16 && w.dataType !== DataType.DOUBLE)) return;
+    if (
+      !w ||
+      (w.dataType !== DataType.FLOAT && w.dataType !== DataType.FLOAT16 && w.dataType !== DataType.DOUBLE)
+    )
+      return;
     if (constants.has(node.inputs[0] ?? '')) return;
     const label = nodeLabel(node, index);
     const groups = nodeGroups.get(label) ?? [];
@@ -131,7 +165,10 @@ export function planWeights(graph: Graph, policy: Policy | undefined, options: P
       source: fromPolicy.length ? 'policy' : 'default',
       groups,
       staticEligible: w.dataType === DataType.FLOAT && staticWeightAxis(node, constants) !== undefined,
-      dynamicEligible: w.dataType === DataType.FLOAT && w.dims.length === 2 && (node.opType === 'MatMul' || staticWeightAxis(node, constants) !== undefined),
+      dynamicEligible:
+        w.dataType === DataType.FLOAT &&
+        w.dims.length === 2 &&
+        (node.opType === 'MatMul' || staticWeightAxis(node, constants) !== undefined),
     });
   });
   return plans;

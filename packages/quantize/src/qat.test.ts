@@ -11,8 +11,16 @@ describe('fakeQuantSpecs', () => {
   it('describes exactly what the quantize operator deploys', async () => {
     const lenet = await loadOnnx(fixturePath('lenet5'));
     const calibration = (await loadMnist({ split: 'train' })).subset(Array.from({ length: 64 }, (_, i) => i));
-    const policy = { budget: { metric: 'bytes' as const, ratio: 1 }, groups: [{ group: '/fc1/Gemm', keep: 1, weightBits: 4 as const }], source: 'test' };
-    const specs = await fakeQuantSpecs(lenet, policy, { backend: await webBackend(), calibration, limit: 64 });
+    const policy = {
+      budget: { metric: 'bytes' as const, ratio: 1 },
+      groups: [{ group: '/fc1/Gemm', keep: 1, weightBits: 4 as const }],
+      source: 'test',
+    };
+    const specs = await fakeQuantSpecs(lenet, policy, {
+      backend: await webBackend(),
+      calibration,
+      limit: 64,
+    });
     const weights = specs.filter((s) => s.kind === 'weight');
     expect(weights.map((s) => [s.tensor, s.bits])).toEqual([
       ['conv1.weight', 8],
@@ -23,16 +31,23 @@ describe('fakeQuantSpecs', () => {
     ]);
     const fc1 = lenet.initializers.find((t) => t.name === 'fc1.weight')!;
     const fq = fakeQuantize(toFloat32(fc1), weights[2], fc1.dims);
-    const deployed = dequantizeWeight(quantizeWeight(toFloat32(fc1), fc1.dims, { scheme: 'int4', method: 'mse' }));
+    const deployed = dequantizeWeight(
+      quantizeWeight(toFloat32(fc1), fc1.dims, { scheme: 'int4', method: 'mse' }),
+    );
     for (let i = 0; i < fq.length; i += 97) expect(fq[i]).toBeCloseTo(deployed[i], 6);
 
     // Activation specs carry the scales the static QDQ graph uses.
     const acts = specs.filter((s) => s.kind === 'activation');
-    const q = await quantize.apply(lenet, policy, { rng: {} as never, progress: { emit: () => {} }, backends: ortRegistry(), data: { calibration } }, {
-      mode: 'static',
-      gate: false,
-      calibrationSamples: 64,
-    });
+    const q = await quantize.apply(
+      lenet,
+      policy,
+      { rng: {} as never, progress: { emit: () => {} }, backends: ortRegistry(), data: { calibration } },
+      {
+        mode: 'static',
+        gate: false,
+        calibrationSamples: 64,
+      },
+    );
     const scales = new Map<string, number>();
     for (const n of q.graph.nodes.filter((n) => n.opType === 'QuantizeLinear')) {
       const s = q.graph.initializers.find((t) => t.name === n.inputs[1])!;
@@ -49,6 +64,10 @@ describe('fakeQuantSpecs', () => {
     const lenet = await loadOnnx(fixturePath('lenet5'));
     expect((await fakeQuantSpecs(lenet, undefined, { bits: 16 })).length).toBe(0);
     const ternary = await fakeQuantSpecs(lenet, undefined, { bits: 2 });
-    expect(ternary.every((s) => s.kind === 'weight' && s.scheme === 'ternary' && s.threshold?.length === s.scale.length)).toBe(true);
+    expect(
+      ternary.every(
+        (s) => s.kind === 'weight' && s.scheme === 'ternary' && s.threshold?.length === s.scale.length,
+      ),
+    ).toBe(true);
   });
 });

@@ -41,9 +41,16 @@ export interface FakeQuantSpecsOptions {
  * const specs = await fakeQuantSpecs(graph, policy, { backend: ortWeb, calibration });
  * specs.filter((s) => s.kind === 'activation').map((s) => s.tensor);
  */
-export async function fakeQuantSpecs(graph: Graph, policy: Policy | undefined, options: FakeQuantSpecsOptions = {}): Promise<FakeQuantSpec[]> {
+export async function fakeQuantSpecs(
+  graph: Graph,
+  policy: Policy | undefined,
+  options: FakeQuantSpecsOptions = {},
+): Promise<FakeQuantSpec[]> {
   const g = foldConstants(graph);
-  const plans = planWeights(g, policy, { bits: options.bits ?? 8, ...(options.selector ? { selector: options.selector } : {}) });
+  const plans = planWeights(g, policy, {
+    bits: options.bits ?? 8,
+    ...(options.selector ? { selector: options.selector } : {}),
+  });
   const constants = new Map(g.initializers.map((t) => [t.name, t] as const));
   const specs: FakeQuantSpec[] = [];
   const done = new Set<string>();
@@ -52,13 +59,23 @@ export async function fakeQuantSpecs(graph: Graph, policy: Policy | undefined, o
     if (!scheme || scheme === 'fp16' || done.has(p.weight)) continue;
     done.add(p.weight);
     const w = constants.get(p.weight)!;
-    specs.push(weightFakeQuantSpec(p.weight, toFloat32(w), w.dims, { scheme, axis: p.axis, method: p.bits < 8 ? 'mse' : 'minmax', node: p.label }));
+    specs.push(
+      weightFakeQuantSpec(p.weight, toFloat32(w), w.dims, {
+        scheme,
+        axis: p.axis,
+        method: p.bits < 8 ? 'mse' : 'minmax',
+        node: p.label,
+      }),
+    );
   }
   if (options.backend && options.calibration) {
     const staticNodes = new Set(plans.filter((p) => p.bits === 8 && p.staticEligible).map((p) => p.node));
     if (staticNodes.size) {
       const plan = planActivations(g, staticNodes, constants);
-      const observers = await calibrate(g, options.backend, options.calibration, plan.observe, { method: options.method, limit: options.limit });
+      const observers = await calibrate(g, options.backend, options.calibration, plan.observe, {
+        method: options.method,
+        limit: options.limit,
+      });
       const target = { dataType: options.activationType ?? 'uint8' } as const;
       for (const t of plan.tensors) {
         let params = observers.get(plan.sharedWith.get(t) ?? t)!.params(target);

@@ -54,7 +54,9 @@ describe('computeQuantParams', () => {
 
   it('rejects non-finite ranges', () => {
     expect(() => computeQuantParams(Number.NaN, 1, { dataType: 'uint8' })).toThrow(/not finite/);
-    expect(thrownBy(() => computeQuantParams(0, Infinity, { dataType: 'uint8' })).code).toBe('MC_NAN_WEIGHTS');
+    expect(thrownBy(() => computeQuantParams(0, Infinity, { dataType: 'uint8' })).code).toBe(
+      'MC_NAN_WEIGHTS',
+    );
   });
 });
 
@@ -63,12 +65,21 @@ describe('quantizeValues / dequantizeValues', () => {
     const p = computeQuantParams(-2, 2, { dataType: 'int8' });
     const xs = Float32Array.from({ length: 101 }, (_, i) => -2 + (4 * i) / 100);
     const back = dequantizeValues(quantizeValues(xs, p), p);
-    for (let i = 0; i < xs.length; i++) expect(Math.abs(back[i] - xs[i])).toBeLessThanOrEqual(p.scale[0] / 2 + 1e-7);
-    expect(dequantizeValues(quantizeValues([100], p), p)[0]).toBeCloseTo(127 * p.scale[0] - p.zeroPoint[0] * p.scale[0], 5);
+    for (let i = 0; i < xs.length; i++)
+      expect(Math.abs(back[i] - xs[i])).toBeLessThanOrEqual(p.scale[0] / 2 + 1e-7);
+    expect(dequantizeValues(quantizeValues([100], p), p)[0]).toBeCloseTo(
+      127 * p.scale[0] - p.zeroPoint[0] * p.scale[0],
+      5,
+    );
   });
 
   it('applies per-channel parameters along the axis', () => {
-    const p = computeQuantParams([-1, -10], [1, 10], { dataType: 'int8', symmetric: true, narrowRange: true, axis: 1 });
+    const p = computeQuantParams([-1, -10], [1, 10], {
+      dataType: 'int8',
+      symmetric: true,
+      narrowRange: true,
+      axis: 1,
+    });
     const q = quantizeValues([1, 10, -1, -10], p, [2, 2]);
     expect(Array.from(q)).toEqual([127, 127, -127, -127]);
     expect(() => quantizeValues([1, 2, 3], p, [3, 1])).toThrow(/channel parameters/);

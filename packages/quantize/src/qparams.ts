@@ -45,7 +45,11 @@ export function bitsOfQuantType(dataType: QuantDataType): number {
     case 'uint2':
       return 2;
     default:
-      throw new MetacompressError(ErrorCodes.UNSUPPORTED_DTYPE, `unknown quantized type '${String(dataType)}'`, { field: 'dataType' });
+      throw new MetacompressError(
+        ErrorCodes.UNSUPPORTED_DTYPE,
+        `unknown quantized type '${String(dataType)}'`,
+        { field: 'dataType' },
+      );
   }
 }
 
@@ -97,7 +101,11 @@ export function computeQuantParams(
   const mins = typeof min === 'number' ? [min] : Array.from(min);
   const maxs = typeof max === 'number' ? [max] : Array.from(max);
   if (mins.length !== maxs.length || mins.length === 0) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `${mins.length} minimums for ${maxs.length} maximums`, { field: 'range' });
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `${mins.length} minimums for ${maxs.length} maximums`,
+      { field: 'range' },
+    );
   }
   const [qmin, qmax] = quantRange(options.dataType, options);
   const scale = new Float32Array(mins.length);
@@ -106,7 +114,9 @@ export function computeQuantParams(
     let lo = Math.min(mins[i], 0);
     let hi = Math.max(maxs[i], 0);
     if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
-      throw new MetacompressError(ErrorCodes.NAN_WEIGHTS, `range [${mins[i]}, ${maxs[i]}] is not finite`, { field: `range[${i}]` });
+      throw new MetacompressError(ErrorCodes.NAN_WEIGHTS, `range [${mins[i]}, ${maxs[i]}] is not finite`, {
+        field: `range[${i}]`,
+      });
     }
     if (options.symmetric) {
       const m = Math.max(-lo, hi);
@@ -157,15 +167,26 @@ export function roundHalfEven(x: number): number {
 }
 
 /** Elements that share one channel's parameters: channel of element `i` is `floor(i / inner) % channels`. */
-function channelLayout(dims: readonly number[] | undefined, params: QuantParams, length: number): { inner: number; channels: number } {
+function channelLayout(
+  dims: readonly number[] | undefined,
+  params: QuantParams,
+  length: number,
+): { inner: number; channels: number } {
   const channels = params.scale.length;
   if (params.axis === undefined || channels === 1) return { inner: length, channels: 1 };
-  if (!dims) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'per-channel parameters need the tensor dims', { field: 'dims' });
+  if (!dims)
+    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, 'per-channel parameters need the tensor dims', {
+      field: 'dims',
+    });
   const axis = params.axis < 0 ? params.axis + dims.length : params.axis;
   if (dims[axis] !== channels) {
-    throw new MetacompressError(ErrorCodes.SHAPE_MISMATCH, `${channels} channel parameters for dims [${dims.join(', ')}] on axis ${params.axis}`, {
-      field: 'axis',
-    });
+    throw new MetacompressError(
+      ErrorCodes.SHAPE_MISMATCH,
+      `${channels} channel parameters for dims [${dims.join(', ')}] on axis ${params.axis}`,
+      {
+        field: 'axis',
+      },
+    );
   }
   let inner = 1;
   for (let d = axis + 1; d < dims.length; d++) inner *= dims[d];
@@ -179,7 +200,11 @@ function channelLayout(dims: readonly number[] | undefined, params: QuantParams,
  * const p = computeQuantParams(0, 2.55, { dataType: 'uint8' });
  * quantizeValues(Float32Array.of(0, 1, 9), p); // Int32Array [0, 100, 255]
  */
-export function quantizeValues(values: ArrayLike<number>, params: QuantParams, dims?: readonly number[]): Int32Array {
+export function quantizeValues(
+  values: ArrayLike<number>,
+  params: QuantParams,
+  dims?: readonly number[],
+): Int32Array {
   const [qmin, qmax] = levels(params);
   const { inner, channels } = channelLayout(dims, params, values.length);
   const out = new Int32Array(values.length);
@@ -196,7 +221,11 @@ export function quantizeValues(values: ArrayLike<number>, params: QuantParams, d
  * @example
  * dequantizeValues(Int32Array.of(0, 100), computeQuantParams(0, 2.55, { dataType: 'uint8' })); // ≈ [0, 1]
  */
-export function dequantizeValues(levelsIn: ArrayLike<number>, params: QuantParams, dims?: readonly number[]): Float32Array {
+export function dequantizeValues(
+  levelsIn: ArrayLike<number>,
+  params: QuantParams,
+  dims?: readonly number[],
+): Float32Array {
   const { inner, channels } = channelLayout(dims, params, levelsIn.length);
   const out = new Float32Array(levelsIn.length);
   for (let i = 0; i < levelsIn.length; i++) {

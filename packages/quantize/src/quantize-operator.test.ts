@@ -1,5 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BackendRegistry, compress, type Dataset, type InferenceBackend, type Policy } from '@metacompress/core';
+import {
+  BackendRegistry,
+  compress,
+  type Dataset,
+  type InferenceBackend,
+  type Policy,
+} from '@metacompress/core';
 import { encodeOnnx, loadOnnx, type Graph } from '@metacompress/ir';
 import { loadMnist, fitToInput } from '@metacompress/tasks';
 import type { TensorDataset } from '@metacompress/tasks';
@@ -7,7 +13,11 @@ import { quantize } from './quantize-operator';
 import type { GateReport, QuantizedLayerReport } from './quantize-operator';
 import { fixturePath, onnxCheck, ortRegistry, rejectionOf, webBackend } from './test-helpers';
 
-const policy = (groups: Policy['groups'] = []): Policy => ({ budget: { metric: 'bytes', ratio: 1 }, groups, source: 'test' });
+const policy = (groups: Policy['groups'] = []): Policy => ({
+  budget: { metric: 'bytes', ratio: 1 },
+  groups,
+  source: 'test',
+});
 
 let lenet: Graph;
 let test: TensorDataset;
@@ -32,11 +42,15 @@ describe('quantize operator', () => {
   it('static int8 LeNet-5 through compress(): gated, smaller, as accurate, checker-valid', async () => {
     const registry = ortRegistry();
     const frozenInput = structuredClone(lenet);
-    const result = await compress(lenet, [quantize.with({ calibrationSamples: 256, gateRuns: 6, layerRuns: 3 })], {
-      policy: policy(),
-      backends: registry,
-      data: { calibration },
-    });
+    const result = await compress(
+      lenet,
+      [quantize.with({ calibrationSamples: 256, gateRuns: 6, layerRuns: 3 })],
+      {
+        policy: policy(),
+        backends: registry,
+        data: { calibration },
+      },
+    );
     const report = result.steps[0].report as unknown as Report;
     expect(report.gate.backend).toBe('ort-web');
     expect(report.gate.tried.length).toBeGreaterThanOrEqual(1);
@@ -82,7 +96,11 @@ describe('quantize operator', () => {
   });
 
   it('weight-only mode needs no data and keeps float compute', async () => {
-    const result = await quantize.apply(lenet, policy(), ctxBase(), { mode: 'weight-only', bits: 4, gate: false });
+    const result = await quantize.apply(lenet, policy(), ctxBase(), {
+      mode: 'weight-only',
+      bits: 4,
+      gate: false,
+    });
     const report = result.report as unknown as Report;
     expect(report.layers.every((l) => l.compute === 'float' && l.storage === 'packed4')).toBe(true);
     expect(result.graph.nodes.some((n) => n.opType === 'QuantizeLinear')).toBe(false);
@@ -113,15 +131,29 @@ describe('the deployment gate', () => {
   /** ort-web with a latency that calls every QDQ graph slow (and optionally refuses to load them). */
   async function scriptedRegistry(behaviour: 'slow' | 'refuse'): Promise<BackendRegistry> {
     const real = await webBackend();
-    const isInt8 = (m: Graph): boolean => m.nodes.some((n) => n.opType === 'QuantizeLinear' || n.opType === 'MatMulInteger');
+    const isInt8 = (m: Graph): boolean =>
+      m.nodes.some((n) => n.opType === 'QuantizeLinear' || n.opType === 'MatMulInteger');
     const fake: InferenceBackend<Graph> = {
       name: 'ort-web',
       run: (m, f, o) => real.run(m, f, o),
       evaluate: (m, d, o) => real.evaluate(m, d, o),
       async latency(model, options) {
-        if (isInt8(model) && behaviour === 'refuse') throw new (await import('@metacompress/core')).MetacompressError('MC_BACKEND_FAILED', 'scripted: cannot load', { backend: 'ort-web' });
+        if (isInt8(model) && behaviour === 'refuse')
+          throw new (await import('@metacompress/core')).MetacompressError(
+            'MC_BACKEND_FAILED',
+            'scripted: cannot load',
+            { backend: 'ort-web' },
+          );
         const base = isInt8(model) ? 20 : 10;
-        return { batchSize: options.batchSize, runs: 1, medianMs: base, p10Ms: base, p90Ms: base, minMs: base, maxMs: base };
+        return {
+          batchSize: options.batchSize,
+          runs: 1,
+          medianMs: base,
+          p10Ms: base,
+          p90Ms: base,
+          minMs: base,
+          maxMs: base,
+        };
       },
     };
     const registry = new BackendRegistry();
@@ -132,7 +164,12 @@ describe('the deployment gate', () => {
   for (const behaviour of ['slow', 'refuse'] as const) {
     it(`falls back to weight-only when the int8 layout is ${behaviour === 'slow' ? 'slower' : 'refused by the runtime'}`, async () => {
       const registry = await scriptedRegistry(behaviour);
-      const result = await quantize.apply(lenet, policy(), { ...ctxBase(registry), data: { calibration } }, { mode: 'static', calibrationSamples: 64, gateRuns: 2 });
+      const result = await quantize.apply(
+        lenet,
+        policy(),
+        { ...ctxBase(registry), data: { calibration } },
+        { mode: 'static', calibrationSamples: 64, gateRuns: 2 },
+      );
       const report = result.report as unknown as Report;
       expect(report.emitted).toBe('weight-only');
       expect(report.gate.tried[0].accepted).toBe(false);
@@ -157,12 +194,25 @@ describe('the deployment gate', () => {
         let ms = 10;
         if (single.length === 1 && int8) ms = single[0].opType === 'Conv' ? 30 : 5;
         else if (int8) ms = 8;
-        return { batchSize: options.batchSize, runs: 1, medianMs: ms, p10Ms: ms, p90Ms: ms, minMs: ms, maxMs: ms };
+        return {
+          batchSize: options.batchSize,
+          runs: 1,
+          medianMs: ms,
+          p10Ms: ms,
+          p90Ms: ms,
+          minMs: ms,
+          maxMs: ms,
+        };
       },
     };
     const registry = new BackendRegistry();
     registry.register({ name: 'ort-web', kind: 'inference', priority: 10, init: () => fake });
-    const result = await quantize.apply(lenet, policy(), { ...ctxBase(registry), data: { calibration } }, { calibrationSamples: 64, gateRuns: 2, layerRuns: 2 });
+    const result = await quantize.apply(
+      lenet,
+      policy(),
+      { ...ctxBase(registry), data: { calibration } },
+      { calibrationSamples: 64, gateRuns: 2, layerRuns: 2 },
+    );
     const report = result.report as unknown as Report;
     expect(report.emitted).toBe('int8 (3 of 5 8-bit layers)');
     for (const l of report.layers) {
@@ -191,18 +241,36 @@ describe('per-layer fallback', () => {
           const conv1 = model.nodes.find((n) => n.name === '/conv1/Conv')!;
           ms = conv1.inputs[0] !== 'input' ? 12 : 8;
         }
-        return { batchSize: options.batchSize, runs: 1, medianMs: ms, p10Ms: ms, p90Ms: ms, minMs: ms, maxMs: ms };
+        return {
+          batchSize: options.batchSize,
+          runs: 1,
+          medianMs: ms,
+          p10Ms: ms,
+          p90Ms: ms,
+          minMs: ms,
+          maxMs: ms,
+        };
       },
     };
     const registry = new BackendRegistry();
     registry.register({ name: 'ort-web', kind: 'inference', priority: 10, init: () => fake });
-    const result = await quantize.apply(lenet, policy(), { ...ctxBase(registry), data: { calibration } }, { calibrationSamples: 64, gateRuns: 2, layerRuns: 2 });
+    const result = await quantize.apply(
+      lenet,
+      policy(),
+      { ...ctxBase(registry), data: { calibration } },
+      { calibrationSamples: 64, gateRuns: 2, layerRuns: 2 },
+    );
     const report = result.report as unknown as Report;
     expect(report.gate.tried.map((t) => [t.candidate, t.accepted])).toEqual([
       ['int8 (5 of 5 8-bit layers)', false],
       ['int8 (4 of 5 8-bit layers)', true],
     ]);
-    expect(report.layers.filter((l) => l.compute === 'int8').map((l) => l.node)).toEqual(['/conv2/Conv', '/fc1/Gemm', '/fc2/Gemm', '/fc3/Gemm']);
+    expect(report.layers.filter((l) => l.compute === 'int8').map((l) => l.node)).toEqual([
+      '/conv2/Conv',
+      '/fc1/Gemm',
+      '/fc2/Gemm',
+      '/fc3/Gemm',
+    ]);
     const web = await webBackend();
     expect((await web.evaluate(result.graph, test)).accuracy).toBeGreaterThan(0.97);
   });
@@ -211,13 +279,22 @@ describe('per-layer fallback', () => {
 describe('bad input', () => {
   it('an empty calibration set: MC_EMPTY_DATASET', async () => {
     const empty = calibration.subset([]);
-    const e = await rejectionOf(quantize.apply(lenet, policy(), { ...ctxBase(), data: { calibration: empty } }, { mode: 'static', gate: false }));
+    const e = await rejectionOf(
+      quantize.apply(
+        lenet,
+        policy(),
+        { ...ctxBase(), data: { calibration: empty } },
+        { mode: 'static', gate: false },
+      ),
+    );
     expect(e.code).toBe('MC_EMPTY_DATASET');
     expect(e.details.operator).toBe('quantize');
   });
 
   it('static mode without calibration data: MC_EMPTY_DATASET', async () => {
-    expect((await rejectionOf(quantize.apply(lenet, policy(), ctxBase(), { mode: 'static', gate: false }))).code).toBe('MC_EMPTY_DATASET');
+    expect(
+      (await rejectionOf(quantize.apply(lenet, policy(), ctxBase(), { mode: 'static', gate: false }))).code,
+    ).toBe('MC_EMPTY_DATASET');
   });
 
   it('NaN in weights: MC_NAN_WEIGHTS naming the node', async () => {
@@ -230,29 +307,42 @@ describe('bad input', () => {
         return { ...t, raw: new Uint8Array(v.buffer) };
       }),
     };
-    const e = await rejectionOf(quantize.apply(bad, policy(), ctxBase(), { mode: 'weight-only', gate: false }));
+    const e = await rejectionOf(
+      quantize.apply(bad, policy(), ctxBase(), { mode: 'weight-only', gate: false }),
+    );
     expect(e.code).toBe('MC_NAN_WEIGHTS');
     expect(e.details.node).toBe('/fc2/Gemm');
     expect(e.details.field).toBe('fc2.weight');
   });
 
   it('an unsupported bit width: MC_UNSUPPORTED_BITS', async () => {
-    expect((await rejectionOf(quantize.apply(lenet, policy(), ctxBase(), { bits: 3, gate: false }))).code).toBe('MC_UNSUPPORTED_BITS');
+    expect(
+      (await rejectionOf(quantize.apply(lenet, policy(), ctxBase(), { bits: 3, gate: false }))).code,
+    ).toBe('MC_UNSUPPORTED_BITS');
     const viaPolicy = await rejectionOf(
-      quantize.apply(lenet, { ...policy(), groups: [{ group: '/fc1/Gemm', keep: 1, weightBits: 5 as 4 }] }, ctxBase(), { gate: false }),
+      quantize.apply(
+        lenet,
+        { ...policy(), groups: [{ group: '/fc1/Gemm', keep: 1, weightBits: 5 as 4 }] },
+        ctxBase(),
+        { gate: false },
+      ),
     );
     expect(viaPolicy.code).toBe('MC_UNSUPPORTED_BITS');
     expect(viaPolicy.details.group).toBe('/fc1/Gemm');
   });
 
   it('a policy group the graph does not have: MC_UNKNOWN_GROUP', async () => {
-    const e = await rejectionOf(quantize.apply(lenet, policy([{ group: 'conv9', keep: 1, weightBits: 4 }]), ctxBase(), { gate: false }));
+    const e = await rejectionOf(
+      quantize.apply(lenet, policy([{ group: 'conv9', keep: 1, weightBits: 4 }]), ctxBase(), { gate: false }),
+    );
     expect(e.code).toBe('MC_UNKNOWN_GROUP');
     expect(e.details.group).toBe('conv9');
   });
 
   it('a gate without its backend: MC_NO_BACKEND', async () => {
-    const e = await rejectionOf(quantize.apply(lenet, policy(), ctxBase(new BackendRegistry()), { mode: 'weight-only' }));
+    const e = await rejectionOf(
+      quantize.apply(lenet, policy(), ctxBase(new BackendRegistry()), { mode: 'weight-only' }),
+    );
     expect(e.code).toBe('MC_NO_BACKEND');
     expect(e.message).toMatch(/gate: false/);
   });

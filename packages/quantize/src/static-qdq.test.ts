@@ -3,7 +3,16 @@ import { deepFreeze } from '@metacompress/core';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeOnnx, encodeOnnx, foldBatchNorm, foldConstants, loadOnnx, toFloat32, type Graph, type Tensor } from '@metacompress/ir';
+import {
+  decodeOnnx,
+  encodeOnnx,
+  foldBatchNorm,
+  foldConstants,
+  loadOnnx,
+  toFloat32,
+  type Graph,
+  type Tensor,
+} from '@metacompress/ir';
 import { loadOrtNode } from '@metacompress/backend-ort';
 import { loadMnist } from '@metacompress/tasks';
 import { calibrate } from './calibrate';
@@ -44,7 +53,11 @@ describe('planActivations', () => {
   it('folds ReLU6 (Clip 0..6 with constant bounds) into the range bounds', async () => {
     const mobile = foldConstants(await loadOnnx(fixturePath('mobilenetv2')));
     const c = new Map(mobile.initializers.map((t) => [t.name, t] as const));
-    const plan = planActivations(mobile, new Set(mobile.nodes.filter((n) => staticWeightAxis(n, c) !== undefined)), c);
+    const plan = planActivations(
+      mobile,
+      new Set(mobile.nodes.filter((n) => staticWeightAxis(n, c) !== undefined)),
+      c,
+    );
     const clipBounds = [...plan.bounds.values()].filter((b) => b.max === 6);
     expect(clipBounds.length).toBeGreaterThan(10);
     // The residual Adds compute in int8 too (QLinearAdd), so their outputs get their own range.
@@ -81,7 +94,10 @@ describe('buildStaticQdq', () => {
     const weights = new Map(
       [...staticNodes].map((n) => {
         const w = constants.get(n.inputs[1])!;
-        return [n, quantizeWeight(toFloat32(w), w.dims, { scheme: 'int8', axis: staticWeightAxis(n, constants)! })] as const;
+        return [
+          n,
+          quantizeWeight(toFloat32(w), w.dims, { scheme: 'int8', axis: staticWeightAxis(n, constants)! }),
+        ] as const;
       }),
     );
     const q = buildStaticQdq(lenet, { weights, plan, activations, constants });
@@ -91,7 +107,10 @@ describe('buildStaticQdq', () => {
     expect(q.initializers.filter((t) => t.dataType === 3 && t.name.endsWith('weight_q')).length).toBe(5);
     expect(q.initializers.filter((t) => t.dataType === 6).length).toBe(5);
     const batch = [...mnist.batches(200, { limit: 200 })][0];
-    const [f, i8] = [await web.run(lenet, { input: batch.inputs }), await web.run(q, { input: batch.inputs })];
+    const [f, i8] = [
+      await web.run(lenet, { input: batch.inputs }),
+      await web.run(q, { input: batch.inputs }),
+    ];
     const a = argmaxRows(f.logits.data as Float32Array, 200);
     const b = argmaxRows(i8.logits.data as Float32Array, 200);
     expect(a.filter((v, k) => v === b[k]).length).toBeGreaterThanOrEqual(197);
@@ -104,7 +123,11 @@ describe('buildStaticQdq', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mc-quantize-fuse-'));
     try {
       const file = join(dir, 'optimized.onnx');
-      await ort.InferenceSession.create(encodeOnnx(q), { graphOptimizationLevel: 'all', optimizedModelFilePath: file, logSeverityLevel: 3 });
+      await ort.InferenceSession.create(encodeOnnx(q), {
+        graphOptimizationLevel: 'all',
+        optimizedModelFilePath: file,
+        logSeverityLevel: 3,
+      });
       const ops = decodeOnnx(new Uint8Array(readFileSync(file))).nodes.map((n) => n.opType);
       expect(ops.filter((o) => o === 'QLinearConv')).toHaveLength(2);
       expect(ops.filter((o) => o === 'QGemm')).toHaveLength(3);
@@ -118,7 +141,9 @@ describe('buildStaticQdq', () => {
   it('refuses parameters it does not have', () => {
     const fc3 = lenet.nodes.find((n) => n.name === '/fc3/Gemm')!;
     const plan = planActivations(lenet, new Set([fc3]), constants);
-    expect(() => buildStaticQdq(lenet, { weights: new Map(), plan, activations: new Map(), constants })).toThrow(/no per-tensor quantization parameters/);
+    expect(() =>
+      buildStaticQdq(lenet, { weights: new Map(), plan, activations: new Map(), constants }),
+    ).toThrow(/no per-tensor quantization parameters/);
   });
 
   it('handles a BatchNormalization model once BN is folded', async () => {

@@ -1,14 +1,40 @@
 import { ErrorCodes, MetacompressError } from '@metacompress/core';
-import { attrFloat, attrInt, createTensor, DataType, inferShapes, toFloat32, type Attribute, type Graph, type Node, type Tensor } from '@metacompress/ir';
+import {
+  attrFloat,
+  attrInt,
+  createTensor,
+  DataType,
+  inferShapes,
+  toFloat32,
+  type Attribute,
+  type Graph,
+  type Node,
+  type Tensor,
+} from '@metacompress/ir';
 import { int, Names, op } from './graph-names';
 import { quantRange, type QuantParams } from './qparams';
 import type { QuantizedWeight } from './weight-quantizers';
 
 /** Ops whose output takes the input's quantization parameters (values are a subset of the input's). */
-export const QDQ_PASS_THROUGH: ReadonlySet<string> = new Set(['MaxPool', 'Flatten', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Identity', 'GlobalMaxPool']);
+export const QDQ_PASS_THROUGH: ReadonlySet<string> = new Set([
+  'MaxPool',
+  'Flatten',
+  'Reshape',
+  'Transpose',
+  'Squeeze',
+  'Unsqueeze',
+  'Identity',
+  'GlobalMaxPool',
+]);
 
 /** Ops onnxruntime runs on 8-bit tensors (QLinearAdd, QLinearGlobalAveragePool, …) with their own output parameters. */
-export const QDQ_OWN_PARAMS: ReadonlySet<string> = new Set(['Add', 'Mul', 'GlobalAveragePool', 'AveragePool', 'Concat']);
+export const QDQ_OWN_PARAMS: ReadonlySet<string> = new Set([
+  'Add',
+  'Mul',
+  'GlobalAveragePool',
+  'AveragePool',
+  'Concat',
+]);
 
 /** Ops a static 8-bit node can compute in integers (with a constant weight). */
 export const STATIC_OPS: ReadonlySet<string> = new Set(['Conv', 'Gemm', 'MatMul']);
@@ -54,16 +80,27 @@ export function staticWeightAxis(node: Node, constants: ReadonlyMap<string, Tens
   if (node.opType === 'Conv') return w.dims.length >= 3 ? 0 : undefined;
   if (w.dims.length !== 2) return undefined;
   if (node.opType === 'MatMul') return 1;
-  if (attrInt(node, 'transA', 0) !== 0 || attrFloat(node, 'alpha', 1) !== 1 || attrFloat(node, 'beta', 1) !== 1) return undefined;
+  if (
+    attrInt(node, 'transA', 0) !== 0 ||
+    attrFloat(node, 'alpha', 1) !== 1 ||
+    attrFloat(node, 'beta', 1) !== 1
+  )
+    return undefined;
   const bias = node.inputs[2] ? constants.get(node.inputs[2]) : undefined;
   if (node.inputs[2] && (!bias || bias.dims.length > 1)) return undefined;
   return attrInt(node, 'transB', 0) ? 0 : 1;
 }
 
 /** Lower clip bound of a Clip node, when its bounds are constants (opset ≥ 11 inputs or opset < 11 attributes). */
-function clipBounds(node: Node, constants: ReadonlyMap<string, Tensor>): { min: number; max: number } | undefined {
+function clipBounds(
+  node: Node,
+  constants: ReadonlyMap<string, Tensor>,
+): { min: number; max: number } | undefined {
   if (node.attributes.min || node.attributes.max) {
-    return { min: attrFloat(node, 'min', -3.4028234663852886e38), max: attrFloat(node, 'max', 3.4028234663852886e38) };
+    return {
+      min: attrFloat(node, 'min', -3.4028234663852886e38),
+      max: attrFloat(node, 'max', 3.4028234663852886e38),
+    };
   }
   const read = (name: string | undefined, fallback: number): number | undefined => {
     if (!name) return fallback;
@@ -86,7 +123,11 @@ function clipBounds(node: Node, constants: ReadonlyMap<string, Tensor>): { min: 
  * @example
  * planActivations(graph, new Set(graph.nodes.filter((n) => n.opType === 'Conv')));
  */
-export function planActivations(graph: Graph, staticNodes: ReadonlySet<Node>, constants: ReadonlyMap<string, Tensor>): ActivationPlan {
+export function planActivations(
+  graph: Graph,
+  staticNodes: ReadonlySet<Node>,
+  constants: ReadonlyMap<string, Tensor>,
+): ActivationPlan {
   let types: Map<string, number>;
   try {
     types = new Map([...inferShapes(graph)].map(([k, v]) => [k, v.dataType]));
@@ -97,7 +138,8 @@ export function planActivations(graph: Graph, staticNodes: ReadonlySet<Node>, co
   const isFloatActivation = (name: string | undefined): name is string =>
     !!name && !constants.has(name) && types.get(name) === DataType.FLOAT;
   const consumers = new Map<string, Node[]>();
-  for (const n of graph.nodes) for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  for (const n of graph.nodes)
+    for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
   const graphOutputs = new Set(graph.outputs.map((o) => o.name));
 
   const tensors: string[] = [];
@@ -140,7 +182,12 @@ export function planActivations(graph: Graph, staticNodes: ReadonlySet<Node>, co
     if (!y) continue;
     if (staticNodes.has(n)) {
       add(quantizedOutput(y));
-    } else if (isDefault(n) && QDQ_PASS_THROUGH.has(n.opType) && inPlan.has(n.inputs[0]) && n.outputs.filter(Boolean).length === 1) {
+    } else if (
+      isDefault(n) &&
+      QDQ_PASS_THROUGH.has(n.opType) &&
+      inPlan.has(n.inputs[0]) &&
+      n.outputs.filter(Boolean).length === 1
+    ) {
       add(y, n.inputs[0]);
     } else if (isDefault(n) && QDQ_OWN_PARAMS.has(n.opType)) {
       const acts = n.inputs.filter((i) => i && !constants.has(i));
@@ -165,7 +212,8 @@ export function fitBounds(params: QuantParams, bounds: { min: number; max: numbe
   const hi = params.qmax ?? qmax;
   const scale = Float32Array.from(params.scale);
   for (let i = 0; i < scale.length; i++) {
-    for (let k = 0; k < 64 && Math.fround(scale[i] * (hi - params.zeroPoint[i])) > bounds.max; k++) scale[i] = prevFloat32(scale[i]);
+    for (let k = 0; k < 64 && Math.fround(scale[i] * (hi - params.zeroPoint[i])) > bounds.max; k++)
+      scale[i] = prevFloat32(scale[i]);
   }
   return { ...params, scale };
 }
@@ -212,10 +260,19 @@ export function buildStaticQdq(graph: Graph, input: StaticQdqInput): Graph {
   for (const t of plan.tensors) {
     const p = activations.get(t);
     if (!p || p.scale.length !== 1) {
-      throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `no per-tensor quantization parameters for activation '${t}'`, { field: t });
+      throw new MetacompressError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `no per-tensor quantization parameters for activation '${t}'`,
+        { field: t },
+      );
     }
     const qType = QTYPE[p.dataType];
-    if (qType === undefined) throw new MetacompressError(ErrorCodes.UNSUPPORTED_BITS, `activations are quantized to int8 or uint8, not ${p.dataType}`, { field: t });
+    if (qType === undefined)
+      throw new MetacompressError(
+        ErrorCodes.UNSUPPORTED_BITS,
+        `activations are quantized to int8 or uint8, not ${p.dataType}`,
+        { field: t },
+      );
     const st = names.stem(t, 'act');
     const scale = createTensor(names.take(`${st}_s`), DataType.FLOAT, [], p.scale);
     const zp = createTensor(names.take(`${st}_z`), qType, [], [p.zeroPoint[0]]);
@@ -223,7 +280,12 @@ export function buildStaticQdq(graph: Graph, input: StaticQdqInput): Graph {
     const quantized = names.take(`${st}_q`);
     const dequantized = names.take(`${st}_dq`);
     const q = op('QuantizeLinear', names.take(`${st}_Q`), [t, scale.name, zp.name], [quantized]);
-    const dq = op('DequantizeLinear', names.take(`${st}_DQ`), [quantized, scale.name, zp.name], [dequantized]);
+    const dq = op(
+      'DequantizeLinear',
+      names.take(`${st}_DQ`),
+      [quantized, scale.name, zp.name],
+      [dequantized],
+    );
     qdqNodes.add(q);
     qdqNodes.add(dq);
     after.set(t, [q, dq]);
@@ -235,9 +297,18 @@ export function buildStaticQdq(graph: Graph, input: StaticQdqInput): Graph {
     const wName = node.inputs[1];
     const x = node.inputs[0];
     const xp = activations.get(x);
-    if (!xp) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `input '${x}' of a static node has no parameters`, { node: node.name, opType: node.opType });
+    if (!xp)
+      throw new MetacompressError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `input '${x}' of a static node has no parameters`,
+        { node: node.name, opType: node.opType },
+      );
     if (w.bits !== 8 || w.codeRange[0] < -128 || w.codeRange[1] > 127) {
-      throw new MetacompressError(ErrorCodes.UNSUPPORTED_BITS, `static quantization computes with int8 weights, not ${w.scheme}`, { node: node.name, opType: node.opType });
+      throw new MetacompressError(
+        ErrorCodes.UNSUPPORTED_BITS,
+        `static quantization computes with int8 weights, not ${w.scheme}`,
+        { node: node.name, opType: node.opType },
+      );
     }
     const perChannel = w.scale.length > 1;
     const axisAttrs: Record<string, Attribute> = perChannel ? { axis: int(w.axis) } : {};
@@ -248,15 +319,31 @@ export function buildStaticQdq(graph: Graph, input: StaticQdqInput): Graph {
     // Symmetric int8 Conv weights: zero point 0 is DequantizeLinear's default, so no tensor is
     // stored (onnxruntime still fuses QLinearConv; its Gemm/MatMul fusions want the tensor).
     const omitZero = node.opType === 'Conv' && Array.from(w.zeroPoint).every((z) => z === 0);
-    const wz = omitZero ? undefined : createTensor(names.take(`${sw}_z`), DataType.INT8, pdims, Array.from(w.zeroPoint));
+    const wz = omitZero
+      ? undefined
+      : createTensor(names.take(`${sw}_z`), DataType.INT8, pdims, Array.from(w.zeroPoint));
     newInits.push(wq, ws, ...(wz ? [wz] : []));
     const wOut = names.take(`${sw}_dq`);
-    front.push(op('DequantizeLinear', names.take(`${sw}_DQ`), [wq.name, ws.name, ...(wz ? [wz.name] : [])], [wOut], axisAttrs));
+    front.push(
+      op(
+        'DequantizeLinear',
+        names.take(`${sw}_DQ`),
+        [wq.name, ws.name, ...(wz ? [wz.name] : [])],
+        [wOut],
+        axisAttrs,
+      ),
+    );
     const inputs = [...node.inputs];
     inputs[1] = wOut;
     const bName = node.inputs[2];
     const bias = bName ? constants.get(bName) : undefined;
-    if (bName && bias && bias.dataType === DataType.FLOAT && bias.dims.length === 1 && (bias.dims[0] === w.scale.length || !perChannel)) {
+    if (
+      bName &&
+      bias &&
+      bias.dataType === DataType.FLOAT &&
+      bias.dims.length === 1 &&
+      (bias.dims[0] === w.scale.length || !perChannel)
+    ) {
       const b = toFloat32(bias);
       const bScale = new Float32Array(perChannel ? w.scale.length : 1);
       for (let c = 0; c < bScale.length; c++) bScale[c] = Math.fround(xp.scale[0] * w.scale[c]);
@@ -267,11 +354,24 @@ export function buildStaticQdq(graph: Graph, input: StaticQdqInput): Graph {
       }
       const sb = names.stem(bName, 'b');
       const bqT = createTensor(names.take(`${sb}_q`), DataType.INT32, bias.dims, bq);
-      const bsT = createTensor(names.take(`${sb}_s`), DataType.FLOAT, perChannel ? [bScale.length] : [], bScale);
+      const bsT = createTensor(
+        names.take(`${sb}_s`),
+        DataType.FLOAT,
+        perChannel ? [bScale.length] : [],
+        bScale,
+      );
       // The zero point of an int32 bias is 0, DequantizeLinear's default: no tensor needed.
       newInits.push(bqT, bsT);
       const bOut = names.take(`${sb}_dq`);
-      front.push(op('DequantizeLinear', names.take(`${sb}_DQ`), [bqT.name, bsT.name], [bOut], perChannel ? { axis: int(0) } : {}));
+      front.push(
+        op(
+          'DequantizeLinear',
+          names.take(`${sb}_DQ`),
+          [bqT.name, bsT.name],
+          [bOut],
+          perChannel ? { axis: int(0) } : {},
+        ),
+      );
       inputs[2] = bOut;
     }
     replaced.set(node, { ...node, inputs });
@@ -282,7 +382,9 @@ export function buildStaticQdq(graph: Graph, input: StaticQdqInput): Graph {
   for (const t of plan.tensors) if (graphInputs.has(t)) nodes.push(...after.get(t)!);
   for (const n0 of graph.nodes) {
     const n = replaced.get(n0) ?? n0;
-    nodes.push(n.inputs.some((i) => rewire.has(i)) ? { ...n, inputs: n.inputs.map((i) => rewire.get(i) ?? i) } : n);
+    nodes.push(
+      n.inputs.some((i) => rewire.has(i)) ? { ...n, inputs: n.inputs.map((i) => rewire.get(i) ?? i) } : n,
+    );
     for (const o of n.outputs) {
       const pair = o && !graphInputs.has(o) ? after.get(o) : undefined;
       if (pair) nodes.push(...pair);
@@ -291,6 +393,9 @@ export function buildStaticQdq(graph: Graph, input: StaticQdqInput): Graph {
   const used = new Set<string>();
   for (const n of nodes) for (const i of n.inputs) if (i) used.add(i);
   for (const o of graph.outputs) used.add(o.name);
-  const initializers = [...graph.initializers.filter((t) => used.has(t.name) || graphInputs.has(t.name)), ...newInits];
+  const initializers = [
+    ...graph.initializers.filter((t) => used.has(t.name) || graphInputs.has(t.name)),
+    ...newInits,
+  ];
   return { ...graph, nodes, initializers };
 }

@@ -6,7 +6,14 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { BackendRegistry, isMetacompressError, type BatchOptions, type Dataset, type LabeledBatch, type MetacompressError } from '@metacompress/core';
+import {
+  BackendRegistry,
+  isMetacompressError,
+  type BatchOptions,
+  type Dataset,
+  type LabeledBatch,
+  type MetacompressError,
+} from '@metacompress/core';
 import { createTensor, DataType, encodeOnnx, type Graph, type Node, type Tensor } from '@metacompress/ir';
 import { createOrtWebBackend, registerOrtBackends, type OrtBackend } from '@metacompress/backend-ort';
 
@@ -34,7 +41,13 @@ export function ortRegistry(): BackendRegistry {
 }
 
 /** An in-memory dataset of row-major samples. */
-export function arrayDataset(inputs: Float32Array, sampleShape: readonly number[], labels: Int32Array, numClasses = 10, name = 'test-data'): Dataset {
+export function arrayDataset(
+  inputs: Float32Array,
+  sampleShape: readonly number[],
+  labels: Int32Array,
+  numClasses = 10,
+  name = 'test-data',
+): Dataset {
   const size = sampleShape.reduce((a, b) => a * b, 1);
   const length = labels.length;
   return {
@@ -47,7 +60,10 @@ export function arrayDataset(inputs: Float32Array, sampleShape: readonly number[
       for (let start = 0; start < total; start += batchSize) {
         const end = Math.min(start + batchSize, total);
         if (options.dropLast && end - start < batchSize) break;
-        yield { inputs: { dims: [end - start, ...sampleShape], data: inputs.slice(start * size, end * size) }, labels: labels.slice(start, end) };
+        yield {
+          inputs: { dims: [end - start, ...sampleShape], data: inputs.slice(start * size, end * size) },
+          labels: labels.slice(start, end),
+        };
       }
     },
   };
@@ -64,7 +80,13 @@ export function randomValues(n: number, seed = 1, scale = 1): Float32Array {
   return out;
 }
 
-const node = (opType: string, name: string, inputs: string[], outputs: string[], attributes: Node['attributes'] = {}): Node => ({
+const node = (
+  opType: string,
+  name: string,
+  inputs: string[],
+  outputs: string[],
+  attributes: Node['attributes'] = {},
+): Node => ({
   name,
   opType,
   domain: '',
@@ -77,12 +99,31 @@ const node = (opType: string, name: string, inputs: string[], outputs: string[],
  * A small MLP: input [N, inDim] → Gemm(transB) → Relu → Gemm(transB) → logits [N, classes].
  * `w1` may be given (row-major [hidden, inDim]).
  */
-export function mlpGraph(options: { inDim?: number; hidden?: number; classes?: number; seed?: number; w1?: Float32Array; opset?: number } = {}): Graph {
+export function mlpGraph(
+  options: {
+    inDim?: number;
+    hidden?: number;
+    classes?: number;
+    seed?: number;
+    w1?: Float32Array;
+    opset?: number;
+  } = {},
+): Graph {
   const { inDim = 8, hidden = 16, classes = 4, seed = 3, opset = 13 } = options;
   const inits: Tensor[] = [
-    createTensor('fc1.weight', DataType.FLOAT, [hidden, inDim], options.w1 ?? randomValues(hidden * inDim, seed, 0.5)),
+    createTensor(
+      'fc1.weight',
+      DataType.FLOAT,
+      [hidden, inDim],
+      options.w1 ?? randomValues(hidden * inDim, seed, 0.5),
+    ),
     createTensor('fc1.bias', DataType.FLOAT, [hidden], randomValues(hidden, seed + 1, 0.1)),
-    createTensor('fc2.weight', DataType.FLOAT, [classes, hidden], randomValues(classes * hidden, seed + 2, 0.5)),
+    createTensor(
+      'fc2.weight',
+      DataType.FLOAT,
+      [classes, hidden],
+      randomValues(classes * hidden, seed + 2, 0.5),
+    ),
     createTensor('fc2.bias', DataType.FLOAT, [classes], randomValues(classes, seed + 3, 0.1)),
   ];
   return {
@@ -90,13 +131,20 @@ export function mlpGraph(options: { inDim?: number; hidden?: number; classes?: n
     nodes: [
       node('Gemm', 'fc1', ['input', 'fc1.weight', 'fc1.bias'], ['h'], { transB: { type: 'int', value: 1 } }),
       node('Relu', 'relu1', ['h'], ['h_relu']),
-      node('Gemm', 'fc2', ['h_relu', 'fc2.weight', 'fc2.bias'], ['logits'], { transB: { type: 'int', value: 1 } }),
+      node('Gemm', 'fc2', ['h_relu', 'fc2.weight', 'fc2.bias'], ['logits'], {
+        transB: { type: 'int', value: 1 },
+      }),
     ],
     inputs: [{ name: 'input', type: { kind: 'tensor', elemType: DataType.FLOAT, shape: ['N', inDim] } }],
     outputs: [{ name: 'logits', type: { kind: 'tensor', elemType: DataType.FLOAT, shape: ['N', classes] } }],
     valueInfo: [],
     initializers: inits,
-    model: { irVersion: 7, opsetImports: [{ domain: '', version: opset }], metadataProps: [], producerName: 'test' },
+    model: {
+      irVersion: 7,
+      opsetImports: [{ domain: '', version: opset }],
+      metadataProps: [],
+      producerName: 'test',
+    },
   };
 }
 
@@ -121,11 +169,17 @@ export function onnxCheck(graph: Graph | Uint8Array): 'ok' | 'skipped' {
   try {
     const file = join(dir, 'model.onnx');
     writeFileSync(file, graph instanceof Uint8Array ? graph : encodeOnnx(graph));
-    execFileSync('/usr/bin/python3', ['-c', 'import onnx,sys; onnx.checker.check_model(sys.argv[1], full_check=True)', file], { stdio: 'pipe', timeout: 60_000 });
+    execFileSync(
+      '/usr/bin/python3',
+      ['-c', 'import onnx,sys; onnx.checker.check_model(sys.argv[1], full_check=True)', file],
+      { stdio: 'pipe', timeout: 60_000 },
+    );
     return 'ok';
   } catch (error) {
     const e = error as { stderr?: Buffer; message: string };
-    throw new Error(`onnx.checker rejected the model: ${e.stderr?.toString().trim().split('\n').slice(-3).join(' ') ?? e.message}`);
+    throw new Error(
+      `onnx.checker rejected the model: ${e.stderr?.toString().trim().split('\n').slice(-3).join(' ') ?? e.message}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -2,7 +2,13 @@ import { ErrorCodes, MetacompressError } from '@metacompress/core';
 import { toFloat32, type Graph, type Node, type Tensor } from '@metacompress/ir';
 import { Names } from './graph-names';
 import { encodeFp16Weight, encodeQuantizedWeight, type EncodedWeight } from './weight-storage';
-import { checkFinite, dequantizeWeight, quantizeWeight, type WeightRangeMethod, type WeightScheme } from './weight-quantizers';
+import {
+  checkFinite,
+  dequantizeWeight,
+  quantizeWeight,
+  type WeightRangeMethod,
+  type WeightScheme,
+} from './weight-quantizers';
 
 /** One weight to store in fewer bits. */
 export interface WeightOnlyEntry {
@@ -40,7 +46,10 @@ export interface WeightOnlyRecord {
  * @example
  * const { graph: small } = quantizeWeightsOnly(graph, [{ weight: 'fc1.weight', scheme: 'int4', axis: 0 }]);
  */
-export function quantizeWeightsOnly(graph: Graph, entries: readonly WeightOnlyEntry[]): { graph: Graph; records: WeightOnlyRecord[] } {
+export function quantizeWeightsOnly(
+  graph: Graph,
+  entries: readonly WeightOnlyEntry[],
+): { graph: Graph; records: WeightOnlyRecord[] } {
   if (entries.length === 0) return { graph, records: [] };
   const opset = graph.model.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 1;
   const packed = entries.find((e) => ['int4', 'uint4', 'ternary', 'binary'].includes(e.scheme));
@@ -62,9 +71,14 @@ export function quantizeWeightsOnly(graph: Graph, entries: readonly WeightOnlyEn
     const where = { node: e.node?.name, opType: e.node?.opType, field: e.weight };
     const t = inits.get(e.weight);
     if (!t || inputs.has(e.weight)) {
-      throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `'${e.weight}' is not a constant initializer`, where);
+      throw new MetacompressError(
+        ErrorCodes.INVALID_ARGUMENT,
+        `'${e.weight}' is not a constant initializer`,
+        where,
+      );
     }
-    if (replaced.has(e.weight)) throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `weight '${e.weight}' is listed twice`, where);
+    if (replaced.has(e.weight))
+      throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `weight '${e.weight}' is listed twice`, where);
     const values = toFloat32(t);
     checkFinite(values, where);
     let enc: EncodedWeight;

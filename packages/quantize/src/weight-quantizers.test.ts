@@ -15,14 +15,19 @@ describe('quantizeWeight', () => {
     expect(q.codeRange).toEqual([-127, 127]);
     expect(Array.from(q.zeroPoint).every((z) => z === 0)).toBe(true);
     const back = dequantizeWeight(q);
-    for (let i = 0; i < w.length; i++) expect(Math.abs(back[i] - w[i])).toBeLessThanOrEqual(q.scale[Math.floor(i / 27)] / 2 + 1e-7);
+    for (let i = 0; i < w.length; i++)
+      expect(Math.abs(back[i] - w[i])).toBeLessThanOrEqual(q.scale[Math.floor(i / 27)] / 2 + 1e-7);
     // The largest magnitude of each channel maps to ±127.
-    for (let c = 0; c < 8; c++) expect(Math.max(...Array.from(q.codes.subarray(c * 27, c * 27 + 27), Math.abs))).toBe(127);
+    for (let c = 0; c < 8; c++)
+      expect(Math.max(...Array.from(q.codes.subarray(c * 27, c * 27 + 27), Math.abs))).toBe(127);
   });
 
   it('per channel beats per tensor when channels differ in scale', () => {
     const perChannel = relativeRms(w, dequantizeWeight(quantizeWeight(w, dims, { scheme: 'int4' })));
-    const perTensor = relativeRms(w, dequantizeWeight(quantizeWeight(w, dims, { scheme: 'int4', perTensor: true })));
+    const perTensor = relativeRms(
+      w,
+      dequantizeWeight(quantizeWeight(w, dims, { scheme: 'int4', perTensor: true })),
+    );
     expect(perChannel).toBeLessThan(perTensor);
   });
 
@@ -31,7 +36,10 @@ describe('quantizeWeight', () => {
     // Heavy tails: cube the values.
     for (let i = 0; i < big.length; i++) big[i] = big[i] ** 3;
     const d = [64, 256];
-    const mm = relativeRms(big, dequantizeWeight(quantizeWeight(big, d, { scheme: 'int4', method: 'minmax' })));
+    const mm = relativeRms(
+      big,
+      dequantizeWeight(quantizeWeight(big, d, { scheme: 'int4', method: 'minmax' })),
+    );
     const ms = relativeRms(big, dequantizeWeight(quantizeWeight(big, d, { scheme: 'int4', method: 'mse' })));
     expect(ms).toBeLessThan(mm * 0.95);
   });
@@ -53,7 +61,9 @@ describe('quantizeWeight', () => {
     const perBlock = relativeRms(w, dequantizeWeight(q));
     const perChannel = relativeRms(w, dequantizeWeight(quantizeWeight(w, [8, 27], { scheme: 'int4' })));
     expect(perBlock).toBeLessThanOrEqual(perChannel);
-    expect(thrownBy(() => quantizeWeight(w, [8, 27], { scheme: 'int4', blockSize: 10 })).details.field).toBe('weight.blockSize');
+    expect(thrownBy(() => quantizeWeight(w, [8, 27], { scheme: 'int4', blockSize: 10 })).details.field).toBe(
+      'weight.blockSize',
+    );
   });
 
   it('binary: α · sign(w) with α the mean magnitude of the channel (XNOR-Net)', () => {
@@ -74,13 +84,16 @@ describe('quantizeWeight', () => {
     const delta = (0.7 * ch.reduce((a, v) => a + Math.abs(v), 0)) / 27;
     const kept = Array.from(ch).filter((v) => Math.abs(v) > delta);
     const alpha = kept.reduce((a, v) => a + Math.abs(v), 0) / kept.length;
-    for (let i = 0; i < 27; i++) expect(back[i]).toBeCloseTo(Math.abs(ch[i]) > delta ? Math.sign(ch[i]) * alpha : 0, 5);
+    for (let i = 0; i < 27; i++)
+      expect(back[i]).toBeCloseTo(Math.abs(ch[i]) > delta ? Math.sign(ch[i]) * alpha : 0, 5);
     expect(new Set(Array.from(q.codes)).size).toBeLessThanOrEqual(3);
     expect(bitsOfScheme('ternary')).toBe(2);
   });
 
   it('error grows as bits shrink', () => {
-    const errs = (['int8', 'int4', 'ternary', 'binary'] as const).map((scheme) => relativeRms(w, dequantizeWeight(quantizeWeight(w, dims, { scheme }))));
+    const errs = (['int8', 'int4', 'ternary', 'binary'] as const).map((scheme) =>
+      relativeRms(w, dequantizeWeight(quantizeWeight(w, dims, { scheme }))),
+    );
     for (let i = 1; i < errs.length; i++) expect(errs[i]).toBeGreaterThan(errs[i - 1]);
   });
 

@@ -8,7 +8,15 @@ import { computeQuantParams, quantRange, roundHalfEven, type QuantDataType } fro
 export type WeightScheme = 'int8' | 'uint8' | 'int4' | 'uint4' | 'ternary' | 'binary' | 'fp16';
 
 /** Every {@link WeightScheme}. */
-export const WEIGHT_SCHEMES: readonly WeightScheme[] = ['int8', 'uint8', 'int4', 'uint4', 'ternary', 'binary', 'fp16'];
+export const WEIGHT_SCHEMES: readonly WeightScheme[] = [
+  'int8',
+  'uint8',
+  'int4',
+  'uint4',
+  'ternary',
+  'binary',
+  'fp16',
+];
 
 /** How a per-channel range of weights is chosen. */
 export type WeightRangeMethod = 'minmax' | 'mse';
@@ -91,10 +99,17 @@ export function bitsOfScheme(scheme: WeightScheme): number {
  * @example
  * checkFinite(values, { node: 'conv1', field: 'conv1.weight' });
  */
-export function checkFinite(values: ArrayLike<number>, where: { node?: string; opType?: string; field?: string } = {}): void {
+export function checkFinite(
+  values: ArrayLike<number>,
+  where: { node?: string; opType?: string; field?: string } = {},
+): void {
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i])) {
-      throw new MetacompressError(ErrorCodes.NAN_WEIGHTS, `weight element ${i} is ${values[i]}; quantization needs finite weights`, where);
+      throw new MetacompressError(
+        ErrorCodes.NAN_WEIGHTS,
+        `weight element ${i} is ${values[i]}; quantization needs finite weights`,
+        where,
+      );
     }
   }
 }
@@ -106,11 +121,21 @@ interface Layout {
   channels: number;
 }
 
-function layoutOf(dims: readonly number[], axis: number, perTensor: boolean, blockSize: number | undefined, name: string): Layout {
+function layoutOf(
+  dims: readonly number[],
+  axis: number,
+  perTensor: boolean,
+  blockSize: number | undefined,
+  name: string,
+): Layout {
   const length = dims.reduce((a, b) => a * b, 1);
   if (perTensor) return { groups: 1, groupOf: () => 0, channels: 1 };
   if (axis < 0 || axis >= Math.max(dims.length, 1)) {
-    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `axis ${axis} is outside weight dims [${dims.join(', ')}]`, { field: `${name}.axis` });
+    throw new MetacompressError(
+      ErrorCodes.INVALID_ARGUMENT,
+      `axis ${axis} is outside weight dims [${dims.join(', ')}]`,
+      { field: `${name}.axis` },
+    );
   }
   const channels = dims.length === 0 ? 1 : dims[axis];
   let inner = 1;
@@ -144,7 +169,11 @@ function layoutOf(dims: readonly number[], axis: number, perTensor: boolean, blo
  * const q = quantizeWeight(w, [300, 784], { scheme: 'int4', method: 'mse' });
  * dequantizeWeight(q); // the weights the quantized model computes with
  */
-export function quantizeWeight(values: ArrayLike<number>, dims: readonly number[], options: QuantizeWeightOptions): QuantizedWeight {
+export function quantizeWeight(
+  values: ArrayLike<number>,
+  dims: readonly number[],
+  options: QuantizeWeightOptions,
+): QuantizedWeight {
   const name = options.name ?? 'weight';
   const scheme = options.scheme;
   checkFinite(values, { field: name });
@@ -156,7 +185,14 @@ export function quantizeWeight(values: ArrayLike<number>, dims: readonly number[
   const zeroPoint = new Float32Array(layout.groups);
   // Elements of each group, gathered once.
   const members = groupMembers(values.length, layout);
-  const base = { scheme, dims: [...dims], axis: options.perTensor ? 0 : axis, codes, scale, zeroPoint } as const;
+  const base = {
+    scheme,
+    dims: [...dims],
+    axis: options.perTensor ? 0 : axis,
+    codes,
+    scale,
+    zeroPoint,
+  } as const;
 
   if (scheme === 'binary') {
     for (let g = 0; g < layout.groups; g++) {
@@ -190,7 +226,10 @@ export function quantizeWeight(values: ArrayLike<number>, dims: readonly number[
     return { ...base, codeRange: [0, 2], bits: 2 };
   }
   const dataType = AFFINE[scheme];
-  if (!dataType) throw new MetacompressError(ErrorCodes.UNSUPPORTED_BITS, `unknown weight scheme '${String(scheme)}'`, { field: name });
+  if (!dataType)
+    throw new MetacompressError(ErrorCodes.UNSUPPORTED_BITS, `unknown weight scheme '${String(scheme)}'`, {
+      field: name,
+    });
   const symmetric = options.symmetric ?? true;
   const narrowRange = symmetric && dataType.startsWith('int');
   const [qmin, qmax] = quantRange(dataType, { narrowRange });
@@ -206,7 +245,8 @@ export function quantizeWeight(values: ArrayLike<number>, dims: readonly number[
       if (v > hi) hi = v;
     }
     let best = { lo, hi };
-    if (options.method === 'mse' && m.length > 0) best = mseClip(group.subarray(0, m.length), lo, hi, dataType, symmetric, narrowRange);
+    if (options.method === 'mse' && m.length > 0)
+      best = mseClip(group.subarray(0, m.length), lo, hi, dataType, symmetric, narrowRange);
     const p = computeQuantParams(best.lo, best.hi, { dataType, symmetric, narrowRange });
     scale[g] = p.scale[0];
     zeroPoint[g] = p.zeroPoint[0];
@@ -234,7 +274,14 @@ function groupMembers(length: number, layout: Layout): Int32Array[] {
 }
 
 /** Shrinks `[lo, hi]` by the factor (grid over [0.2, 1]) whose quantization error is least. */
-function mseClip(values: Float64Array, lo: number, hi: number, dataType: QuantDataType, symmetric: boolean, narrowRange: boolean): { lo: number; hi: number } {
+function mseClip(
+  values: Float64Array,
+  lo: number,
+  hi: number,
+  dataType: QuantDataType,
+  symmetric: boolean,
+  narrowRange: boolean,
+): { lo: number; hi: number } {
   let best = { lo, hi };
   let bestErr = Infinity;
   const [qmin, qmax] = quantRange(dataType, { narrowRange });
@@ -281,7 +328,9 @@ export function dequantizeWeight(q: QuantizedWeight): Float32Array {
  * const groupOf = groupFunction(q);
  * q.scale[groupOf(i)]; // the scale of element i
  */
-export function groupFunction(q: Pick<QuantizedWeight, 'dims' | 'axis' | 'blockSize' | 'scale'>): (i: number) => number {
+export function groupFunction(
+  q: Pick<QuantizedWeight, 'dims' | 'axis' | 'blockSize' | 'scale'>,
+): (i: number) => number {
   if (q.scale.length === 1) return () => 0;
   if (q.blockSize !== undefined) {
     const b = q.blockSize;

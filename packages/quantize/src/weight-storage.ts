@@ -55,7 +55,12 @@ export function encodeQuantizedWeight(name: string, q: QuantizedWeight, names: N
   const [cmin] = q.codeRange;
   const signed8 = q.bits === 8 && cmin < 0;
   if (q.bits === 8) {
-    const t = createTensor(names.take(`${st}_q`), signed8 ? DataType.INT8 : DataType.UINT8, decodeDims, Array.from(q.codes));
+    const t = createTensor(
+      names.take(`${st}_q`),
+      signed8 ? DataType.INT8 : DataType.UINT8,
+      decodeDims,
+      Array.from(q.codes),
+    );
     inits.push(t);
     codesValue = t.name;
     format = signed8 ? 'int8' : 'uint8';
@@ -68,7 +73,12 @@ export function encodeQuantizedWeight(name: string, q: QuantizedWeight, names: N
     const packed = packCodes(unsigned, bits);
     const m = packed.length;
     const packedT = createTensor(names.take(`${st}_p`), DataType.UINT8, [1, m], packed);
-    const shifts = createTensor(names.take(`${st}_sh`), DataType.UINT8, [perByte, 1], Array.from({ length: perByte }, (_, k) => k * bits));
+    const shifts = createTensor(
+      names.take(`${st}_sh`),
+      DataType.UINT8,
+      [perByte, 1],
+      Array.from({ length: perByte }, (_, k) => k * bits),
+    );
     const modulus = createTensor(names.take(`${st}_m`), DataType.UINT8, [], [2 ** bits]);
     const flat = createTensor(names.take(`${st}_fs`), DataType.INT64, [1], [perByte * m]);
     inits.push(packedT, shifts, modulus, flat);
@@ -76,7 +86,9 @@ export function encodeQuantizedWeight(name: string, q: QuantizedWeight, names: N
     const masked = names.take(`${st}_cp`);
     const flatOut = names.take(`${st}_cf`);
     nodes.push(
-      op('BitShift', names.take(`${st}_shift`), [packedT.name, shifts.name], [shifted], { direction: str('RIGHT') }),
+      op('BitShift', names.take(`${st}_shift`), [packedT.name, shifts.name], [shifted], {
+        direction: str('RIGHT'),
+      }),
       op('Mod', names.take(`${st}_mod`), [shifted, modulus.name], [masked]),
       op('Reshape', names.take(`${st}_flat`), [masked, flat.name], [flatOut]),
     );
@@ -130,7 +142,12 @@ export function encodeQuantizedWeight(name: string, q: QuantizedWeight, names: N
  * @example
  * encodeFp16Weight('fc1.weight', values, [120, 400], names).bytes; // 96000
  */
-export function encodeFp16Weight(name: string, values: ArrayLike<number>, dims: readonly number[], names: Names): EncodedWeight {
+export function encodeFp16Weight(
+  name: string,
+  values: ArrayLike<number>,
+  dims: readonly number[],
+  names: Names,
+): EncodedWeight {
   const st = names.stem(name, 'w');
   const half = createTensor(names.take(`${st}_h`), DataType.FLOAT16, dims, Array.from(values));
   return {
