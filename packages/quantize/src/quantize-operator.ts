@@ -307,7 +307,7 @@ async function quantizeGraph(
     } catch (error) {
       throw new MetacompressError(
         ErrorCodes.NO_BACKEND,
-        `the deployment gate times models in inference backend '${o.gateBackend}', which is not available (${error instanceof Error ? error.message : String(error)}); register it (import '@metacompress/backend-ort') or set gate: false`,
+        `the deployment gate times models in inference backend '${o.gateBackend}', which is not available (${error instanceof Error ? error.message : String(error)}); register it (by importing @metacompress/backend-ort) or set gate: false`,
         { backend: o.gateBackend },
         { cause: error },
       );
