@@ -14,7 +14,6 @@
  * const dw = tf.grad(loss)(tf.tensor([1, 2, 3]));
  */
 import { registerTfjsBackends } from './backend/register';
-import { irGraphExecutor } from './executor/graph-executor';
 
 export {
   avgPoolCountScale,
@@ -141,5 +140,5 @@ export {
   type WeightValue,
 } from './base';
 
-// Registered backends run graphs with the IR executor (weightGradients, evaluate).
-registerTfjsBackends({ executor: irGraphExecutor });
+// Registered backends run graphs with the IR executor (weightGradients, evaluate), the default.
+registerTfjsBackends();

@@ -1,6 +1,7 @@
 import { backends as defaultRegistry, type BackendRegistry } from '@metacompress/core';
 import { initTfjs } from '../engine/init-tfjs';
 import { TFJS_BACKEND_ENV, engineOrderFromEnv, type TfjsEngineName } from '../engine/engine-names';
+import { irGraphExecutor } from '../executor/graph-executor';
 import { createTfjsBackend, type GraphExecutor } from './tfjs-backend';
 
 /**
@@ -19,15 +20,19 @@ export const TFJS_BACKEND_PRIORITIES: Readonly<Record<TfjsEngineName, number>> =
 export interface RegisterTfjsOptions {
   /** Registry to register into (default: core's process-wide `backends`). */
   registry?: Pick<BackendRegistry, 'register'>;
-  /** The graph executor the backends use (see {@link GraphExecutor}). */
-  executor?: GraphExecutor;
+  /**
+   * The graph executor the backends use (see {@link GraphExecutor}); default: this package's IR
+   * executor (`irGraphExecutor`). `null` registers backends without one, whose `weightGradients`
+   * and `evaluate` throw `MC_UNSUPPORTED_OP` (e.g. to provide only the engine).
+   */
+  executor?: GraphExecutor | null;
   /** Environment to read `METACOMPRESS_TFJS_BACKEND` from at init time (default `process.env`). */
   env?: Record<string, string | undefined>;
 }
 
 /**
  * Registers `tfjs-node` (priority 30), `tfjs-wasm` (20) and `tfjs-cpu` (10) as `differentiable`
- * backends. Each initializes lazily with {@link initTfjs} restricted to its own engine; when
+ * backends that run graphs with the IR executor (or `options.executor`). Each initializes lazily with {@link initTfjs} restricted to its own engine; when
  * `METACOMPRESS_TFJS_BACKEND` is set, engines it does not name fail with that reason, so resolving
  * by priority lands on the one asked for.
  *
@@ -37,6 +42,7 @@ export interface RegisterTfjsOptions {
  */
 export function registerTfjsBackends(options: RegisterTfjsOptions = {}): void {
   const registry = options.registry ?? defaultRegistry;
+  const executor = options.executor === undefined ? irGraphExecutor : (options.executor ?? undefined);
   for (const [engine, priority] of Object.entries(TFJS_BACKEND_PRIORITIES) as [TfjsEngineName, number][]) {
     registry.register({
       name: engine,
@@ -49,7 +55,7 @@ export function registerTfjsBackends(options: RegisterTfjsOptions = {}): void {
           throw new Error(`not selected by ${TFJS_BACKEND_ENV}=${env[TFJS_BACKEND_ENV]}`);
         }
         const runtime = await initTfjs({ prefer: [engine], env });
-        return createTfjsBackend(runtime, options.executor, engine);
+        return createTfjsBackend(runtime, executor, engine);
       },
     });
   }

@@ -4,9 +4,8 @@ import type { Graph } from '@metacompress/ir';
 import type { TfjsRuntime } from '../engine/init-tfjs';
 
 /**
- * What runs IR graphs on a {@link TfjsRuntime}: the differentiable executor (it lands in a later
- * part of this package; until then {@link createTfjsBackend} is given none and its graph methods
- * throw `MC_UNSUPPORTED_OP`).
+ * What runs IR graphs on a {@link TfjsRuntime}: this package's `irGraphExecutor`, or another
+ * implementation. A backend made without one throws `MC_UNSUPPORTED_OP` from its graph methods.
  */
 export interface GraphExecutor {
   weightGradients(
@@ -49,7 +48,7 @@ export function createTfjsBackend(
   const missing = (method: string) =>
     new MetacompressError(
       ErrorCodes.UNSUPPORTED_OP,
-      `${method}() needs the IR executor, which this build of @metacompress/backend-tfjs does not have yet`,
+      `${method}() needs a graph executor, and this backend was created without one (pass irGraphExecutor)`,
       {
         backend: name,
       },

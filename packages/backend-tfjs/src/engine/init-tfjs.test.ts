@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BackendRegistry, isMetacompressError, type ProgressEvent } from '@metacompress/core';
+import { BackendRegistry, isMetacompressError, type Dataset, type ProgressEvent } from '@metacompress/core';
+import { loadOnnx } from '@metacompress/ir';
 import { initTfjs } from './init-tfjs';
 import { registerTfjsBackends } from '../backend/register';
 import type { TfjsDifferentiableBackend } from '../backend/tfjs-backend';
@@ -132,11 +134,38 @@ describe('registerTfjsBackends', () => {
     expect(grads.get('w')).toEqual(new Float32Array([1]));
   });
 
-  it('without an executor the graph methods fail with a typed error', async () => {
+  it('uses the IR executor by default; with `executor: null` the graph methods fail with a typed error', async () => {
     const registry = new BackendRegistry();
     registerTfjsBackends({ registry, env: { METACOMPRESS_TFJS_BACKEND: 'wasm' } });
     const backend = await registry.resolve<TfjsDifferentiableBackend>('differentiable');
-    const error = await backend.evaluate({} as never, {} as never).catch((e: unknown) => e);
-    expect(isMetacompressError(error) && error.code).toBe('MC_UNSUPPORTED_OP');
+    const graph = await loadOnnx(join(import.meta.dirname, '../../../../fixtures/models/lenet300.onnx'));
+    const x = new Float32Array(8 * 784).map((_, i) => ((i * 37) % 101) / 101);
+    const labels = Int32Array.from({ length: 8 }, (_, i) => i % 10);
+    const data: Dataset = {
+      name: 'eight',
+      length: 8,
+      sampleShape: [784],
+      numClasses: 10,
+      *batches() {
+        yield { inputs: { dims: [8, 784], data: x }, labels };
+      },
+    };
+    const result = await backend.evaluate(graph, data);
+    expect(result.samples).toBe(8);
+    expect(Number.isFinite(result.loss)).toBe(true);
+    const grads = await backend.weightGradients(graph, data.batches(8));
+    expect(grads.size).toBeGreaterThan(0);
+    expect([...grads.values()].some((g) => g.some((v) => v !== 0))).toBe(true);
+
+    const bare = new BackendRegistry();
+    registerTfjsBackends({ registry: bare, env: { METACOMPRESS_TFJS_BACKEND: 'wasm' }, executor: null });
+    const engineOnly = await bare.resolve<TfjsDifferentiableBackend>('differentiable');
+    for (const call of [
+      () => engineOnly.evaluate({} as never, {} as never),
+      () => engineOnly.weightGradients({} as never, []),
+    ]) {
+      const error = await call().catch((e: unknown) => e);
+      expect(isMetacompressError(error) && error.code).toBe('MC_UNSUPPORTED_OP');
+    }
   });
 });
