@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,6 +10,15 @@ import { memoryIo } from '../src/io';
 import { main } from '../src/main';
 
 const fixtures = resolve(import.meta.dirname, '../../../fixtures/models');
+
+/** Runs onnx.checker (full check) on written files when Debian's python3-onnx is there (an optional extra check). */
+function onnxChecker(...files: string[]): void {
+  const python = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import onnx'], { encoding: 'utf8' }).status === 0);
+  if (!python) return void console.log('no python3 with onnx here; the ONNX checker was not run');
+  const check = spawnSync(python, ['-c', 'import onnx, sys\nfor p in sys.argv[1:]: onnx.checker.check_model(onnx.load(p), full_check=True)\nprint("ok")', ...files], { encoding: 'utf8' });
+  expect(check.stderr).toBe('');
+  expect(check.stdout.trim()).toBe('ok');
+}
 
 async function run(cwd: string, ...argv: string[]) {
   const io = memoryIo({ cwd });
@@ -46,6 +56,7 @@ describe('compress', () => {
     expect(orig.accuracy - quant.accuracy).toBeLessThanOrEqual(0.003);
     expect(report.after.accuracy).toBeCloseTo(quant.accuracy, 6);
     expect(JSON.parse(await readFile(join(dir, 'int8.report.json'), 'utf8')).after.fileBytes).toBe(written.byteLength);
+    onnxChecker(join(dir, 'int8.onnx'));
   }, 180_000);
 
   it('prunes to a MACs budget with a short fine-tune and writes a model that runs, also as TF.js', async () => {
