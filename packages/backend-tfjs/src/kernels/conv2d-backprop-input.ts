@@ -144,8 +144,9 @@ function plans(g: ConvGeometry): [AxisPlan, AxisPlan] {
 }
 
 /**
- * The input gradient of an NHWC convolution, composed from `Conv2D` (plus pad, slice, reshape,
- * transpose and reverse on the filter and the result); `dy` is NHWC, `filter` `[KH, KW, Ci, Co]`.
+ * The input gradient of an NHWC convolution, composed from one `Conv2D` (with slice, pad, reshape
+ * and transpose around it; the filter rearranged on the host); `dy` is NHWC, `filter`
+ * `[KH, KW, Ci, Co]`.
  */
 function composedNhwc(k: KernelComposer, dy: TensorInfo, filter: TensorInfo, g: ConvGeometry): TensorInfo {
   const [h, w] = plans(g);
