@@ -57,10 +57,14 @@ export function createExecutorModelFactory(options: ExecutorModelOptions = {}): 
       };
     };
     const trainable = factoryOptions.role === 'teacher' ? 'none' : (factoryOptions.trainable ?? 'all');
+    const batchNorm =
+      factoryOptions.role === 'teacher'
+        ? 'frozen'
+        : (factoryOptions.batchNorm ?? options.batchNorm ?? 'frozen');
     const executor: Executor = buildExecutor(runGraph, {
       tf: rt.tf,
       trainable: typeof trainable === 'function' ? (name: string) => trainable(name) : trainable,
-      batchNorm: options.batchNorm ?? 'frozen',
+      batchNorm,
       ...(fqNodes.size > 0 ? { ops: { [`${FAKE_QUANT_DOMAIN}:${FAKE_QUANT_OP}`]: handler } } : {}),
     });
     // Weights may be stored transposed for tfjs kernels: a per-channel axis names the ONNX layout.
@@ -81,7 +85,7 @@ export function createExecutorModelFactory(options: ExecutorModelOptions = {}): 
     let pending: BatchNormUpdate[] = [];
     const model: TrainableModel = {
       params,
-      state: factoryOptions.role === 'student' && options.batchNorm === 'batch' ? state : [],
+      state: batchNorm === 'batch' ? state : [],
       forward(x, { training, outputs = [] }) {
         const overrides =
           weightSpecs.size > 0

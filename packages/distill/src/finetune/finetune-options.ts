@@ -98,6 +98,16 @@ export interface FinetuneOptions {
   trainable?: (initializer: string) => boolean;
   /** Quantization-aware training: fake-quantize these weights/activations with a straight-through estimator. */
   fakeQuant?: readonly FakeQuantSpec[];
+  /**
+   * BatchNormalization while training: `frozen` (default; running statistics, as in inference),
+   * `batch` (batch statistics, running ones updated), or `insert`: add a function-preserving BN
+   * after every convolution that has none (calibrated on a few training batches), train with batch
+   * statistics, and fold every BN into its convolution at the end — for BN-folded models, which
+   * otherwise recover far more slowly after pruning.
+   */
+  batchNorm?: 'frozen' | 'batch' | 'insert';
+  /** Batches of `train` (in order, unshuffled) that calibrate inserted BatchNormalizations (default 8). */
+  calibrationBatches?: number;
   /** Turns graphs into trainable models (default: the IR executor of `@metacompress/backend-tfjs`). */
   model?: ModelFactory;
 }
@@ -122,6 +132,8 @@ export interface ResolvedFinetune {
   checkpointEvery?: number;
   seed: number;
   progressEvery: number;
+  batchNorm: 'frozen' | 'batch' | 'insert';
+  calibrationBatches: number;
 }
 
 function bad(field: string, expected: string, value: unknown): never {
@@ -225,6 +237,9 @@ export function resolveFinetune(student: Graph, options: FinetuneOptions): Resol
     bad('patience', 'no patience without a validation set', options.patience);
   if (options.restoreBest === true && !hasValidation)
     bad('restoreBest', 'restoreBest only with a validation set', true);
+  const batchNorm = options.batchNorm ?? 'frozen';
+  if (!['frozen', 'batch', 'insert'].includes(batchNorm))
+    bad('batchNorm', 'frozen, batch or insert', batchNorm);
   const seed = options.seed ?? 0;
   if (typeof seed !== 'number' || !Number.isInteger(seed)) bad('seed', 'an integer', seed);
   return {
@@ -248,5 +263,7 @@ export function resolveFinetune(student: Graph, options: FinetuneOptions): Resol
       : {}),
     seed,
     progressEvery: int(options.progressEvery, 'progressEvery', 1) ?? 10,
+    batchNorm,
+    calibrationBatches: int(options.calibrationBatches, 'calibrationBatches', 1) ?? 8,
   };
 }

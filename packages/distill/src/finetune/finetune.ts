@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { ErrorCodes, MetacompressError, createRng, silentReporter, startTask } from '@metacompress/core';
-import type { Graph } from '@metacompress/ir';
+import { foldBatchNorm, type Graph } from '@metacompress/ir';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from '../checkpoint/checkpoint-file';
 import type { NamedArray } from '../checkpoint/named-array';
 import { crossEntropy } from '../losses/cross-entropy';
@@ -9,7 +9,9 @@ import { createHintAdapter, hintLoss, type HintAdapter } from '../losses/hint-lo
 import { softTargetLoss } from '../losses/soft-target-loss';
 import { createOptimizer, type NamedVariable } from '../optim/optimizer';
 import { learningRateAt } from '../schedule/lr-schedule';
+import { convOutputsWithoutBatchNorm, insertBatchNorm } from '../student/batch-norm-insertion';
 import { batchStream } from './batch-stream';
+import { channelStats } from './channel-stats';
 import { evaluateModel } from './evaluate-model';
 import {
   resolveFinetune,
@@ -170,10 +172,28 @@ export async function finetune(student: Graph, options: FinetuneOptions): Promis
     evalAtStart: settings.evalAtStart,
     seed: settings.seed,
     fakeQuant: options.fakeQuant ?? [],
+    batchNorm: settings.batchNorm,
+    calibrationBatches: settings.batchNorm === 'insert' ? settings.calibrationBatches : null,
   };
 
-  const model = await factory(student, {
+  // BN insertion: calibrate per-channel statistics of the convolution outputs, then add BNs.
+  let trainingGraph = student;
+  if (settings.batchNorm === 'insert') {
+    const values = convOutputsWithoutBatchNorm(student);
+    if (values.length > 0) {
+      const probe = await factory(student, { role: 'teacher', outputs: values });
+      let stats;
+      try {
+        stats = channelStats(probe, options.train, values, settings.calibrationBatches, settings.batchSize);
+      } finally {
+        probe.dispose();
+      }
+      trainingGraph = insertBatchNorm(student, values, stats);
+    }
+  }
+  const model = await factory(trainingGraph, {
     role: 'student',
+    batchNorm: settings.batchNorm === 'frozen' ? 'frozen' : 'batch',
     ...(options.trainable ? { trainable: options.trainable } : {}),
     outputs: studentValues,
     ...(options.fakeQuant ? { fakeQuant: options.fakeQuant } : {}),
@@ -446,7 +466,7 @@ export async function finetune(student: Graph, options: FinetuneOptions): Promis
     }
     await save();
     if (settings.restoreBest && state.bestWeights) restore(weights, state.bestWeights, undefined, 'best');
-    const graph = model.toGraph();
+    const graph = settings.batchNorm === 'insert' ? foldBatchNorm(model.toGraph()) : model.toGraph();
     const final = state.evaluations[state.evaluations.length - 1];
     task.end({
       steps: state.step,

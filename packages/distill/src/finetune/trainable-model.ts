@@ -46,4 +46,6 @@ export interface ModelFactoryOptions {
   outputs?: readonly string[];
   /** Weights and activations to fake-quantize (straight-through estimator) in every forward pass. */
   fakeQuant?: readonly FakeQuantSpec[];
+  /** BatchNormalization while training the student: running statistics (`frozen`) or batch statistics (`batch`). */
+  batchNorm?: 'frozen' | 'batch';
 }
