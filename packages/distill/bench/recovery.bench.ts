@@ -8,7 +8,8 @@
  *
  *   npx tsx --conditions=@metacompress/source packages/distill/bench/recovery.bench.ts \
  *     [--model fixtures/models/resnet.onnx] [--ratio 0.25] [--epochs 1] [--batch 64] [--lr 0.01] \
- *     [--warmup 50] [--modes kd,ce] [--eval-every 200] [--seed 0] [--out results.json]
+ *     [--warmup 50] [--modes kd,ce,kd-hints] [--batch-norm insert|frozen|batch] [--eval-every 200] \
+ *     [--temperature 4] [--alpha 0.9] [--seed 0] [--out results.json]
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -33,6 +34,7 @@ const { values: args } = parseArgs({
     temperature: { type: 'string', default: '4' },
     alpha: { type: 'string', default: '0.9' },
     seed: { type: 'string', default: '0' },
+    'batch-norm': { type: 'string', default: 'insert' },
     out: { type: 'string' },
   },
 });
@@ -90,6 +92,7 @@ for (const mode of args.modes!.split(',')) {
     batchSize: Number(args.batch),
     schedule: { kind: 'cosine', lr: Number(args.lr), warmupSteps: Number(args.warmup) },
     evalEvery: Number(args['eval-every']),
+    batchNorm: args['batch-norm'] as FinetuneOptions['batchNorm'],
     seed: Number(args.seed),
     model: createExecutorModelFactory({ runtime }),
     onStep: (s) => {
@@ -114,6 +117,7 @@ for (const mode of args.modes!.split(',')) {
     bestStep: r.best?.step,
     testAccuracy: accuracy,
     gapToTeacherPt: +(100 * (teacherAccuracy - accuracy)).toFixed(2),
+    validation: r.evaluations.map((e) => [e.step, e.accuracy]),
   };
   results.push(row);
   console.log(

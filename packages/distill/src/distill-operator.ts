@@ -64,7 +64,11 @@ export const distillOptions = {
   evalLimit: optionalInteger('validate on at most this many samples', 1),
   patience: optionalInteger('stop after this many validations without improvement', 1),
   restoreBest: option.boolean('return the best-validation weights', true),
-  batchNorm: option.enum('BatchNormalization while training', ['frozen', 'batch'] as const, 'frozen'),
+  batchNorm: option.enum(
+    'BatchNormalization while training: frozen running statistics, batch statistics, or insert (BN after convs that lack one, folded back at the end)',
+    ['frozen', 'batch', 'insert'] as const,
+    'frozen',
+  ),
   checkpoint: option.string('checkpoint file (empty: none)', ''),
   checkpointEvery: optionalInteger('write the checkpoint every this many steps', 1),
   resume: option.boolean('continue from the checkpoint when it exists', true),
@@ -177,7 +181,8 @@ export const distill = defineOperator<Graph, typeof distillOptions>({
       progress: ctx.progress,
       task: 'distill',
       ...(ctx.signal ? { signal: ctx.signal } : {}),
-      model: createExecutorModelFactory({ runtime: backend.runtime, batchNorm: o.batchNorm }),
+      batchNorm: o.batchNorm,
+      model: createExecutorModelFactory({ runtime: backend.runtime }),
     });
     const last = result.evaluations[result.evaluations.length - 1];
     return {

@@ -59,4 +59,11 @@ export type {
 } from './finetune/trainable-model';
 export { distillStudent, type DistillStudentOptions } from './student/distill-student';
 export { reinitialize, shrinkWidth, type StudentSpec } from './student/shrink-width';
+export {
+  PRE_BN_SUFFIX,
+  convOutputsWithoutBatchNorm,
+  insertBatchNorm,
+  type ChannelStats,
+} from './student/batch-norm-insertion';
+export { channelStats } from './finetune/channel-stats';
 export { distill, distillOptions } from './distill-operator';
