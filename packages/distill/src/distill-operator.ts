@@ -65,9 +65,9 @@ export const distillOptions = {
   patience: optionalInteger('stop after this many validations without improvement', 1),
   restoreBest: option.boolean('return the best-validation weights', true),
   batchNorm: option.enum(
-    'BatchNormalization while training: frozen running statistics, batch statistics, or insert (BN after convs that lack one, folded back at the end)',
-    ['frozen', 'batch', 'insert'] as const,
-    'frozen',
+    'BatchNormalization while training: auto (insert, or frozen with fakeQuant), frozen running statistics, batch statistics, or insert (BN after convs that lack one, trained with batch statistics, every BN folded at the end)',
+    ['auto', 'frozen', 'batch', 'insert'] as const,
+    'auto',
   ),
   checkpoint: option.string('checkpoint file (empty: none)', ''),
   checkpointEvery: optionalInteger('write the checkpoint every this many steps', 1),
@@ -181,7 +181,7 @@ export const distill = defineOperator<Graph, typeof distillOptions>({
       progress: ctx.progress,
       task: 'distill',
       ...(ctx.signal ? { signal: ctx.signal } : {}),
-      batchNorm: o.batchNorm,
+      batchNorm: o.batchNorm === 'auto' ? (o.fakeQuant.length > 0 ? 'frozen' : 'insert') : o.batchNorm,
       model: createExecutorModelFactory({ runtime: backend.runtime }),
     });
     const last = result.evaluations[result.evaluations.length - 1];

@@ -240,6 +240,13 @@ export function resolveFinetune(student: Graph, options: FinetuneOptions): Resol
   const batchNorm = options.batchNorm ?? 'frozen';
   if (!['frozen', 'batch', 'insert'].includes(batchNorm))
     bad('batchNorm', 'frozen, batch or insert', batchNorm);
+  if (batchNorm === 'insert' && (options.fakeQuant?.length ?? 0) > 0) {
+    bad(
+      'batchNorm',
+      "'frozen' or 'batch' with fake quantization (folding inserted BNs would move weights off their quantization grid)",
+      batchNorm,
+    );
+  }
   const seed = options.seed ?? 0;
   if (typeof seed !== 'number' || !Number.isInteger(seed)) bad('seed', 'an integer', seed);
   return {

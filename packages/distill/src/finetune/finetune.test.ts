@@ -272,6 +272,17 @@ describe('finetune: bad input', () => {
     expect(await code(finetune(student, { ...base, train, steps: 2, trainable: () => false }))).toBe(
       'MC_INVALID_ARGUMENT trainable',
     );
+    expect(
+      await code(
+        finetune(student, {
+          ...base,
+          train,
+          steps: 2,
+          batchNorm: 'insert',
+          fakeQuant: [{ target: 'fc0.weight', bits: 8 }],
+        }),
+      ),
+    ).toBe('MC_INVALID_ARGUMENT batchNorm');
   });
 
   it('a diverging run fails with a typed error naming the step', async () => {
