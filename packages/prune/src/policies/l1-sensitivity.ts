@@ -30,6 +30,13 @@ export interface SensitivityOptions extends PolicyOptions {
   ratios?: readonly number[];
   /** Criterion choosing which channels a group loses (default `l1`, as Li et al.). */
   criterion?: Criterion | string;
+  /**
+   * Smallest keep ratio the policy gives a group while the budget allows it (default: the lowest
+   * measured ratio). One-shot sensitivities below the measured range are extrapolations; letting a
+   * group fall far below them (a 64-channel stage kept at 4) is what a short fine-tune cannot
+   * repair. When the budget cannot be met above the floor, the floor is dropped.
+   */
+  floor?: number;
   /** Called after each measurement with (done, total). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -136,26 +143,60 @@ export async function l1SensitivityPolicy(
   const maxIncrease = Math.max(1e-12, ...curves.map((c) => c.increase[0]));
   // Past the largest measured increase the curves are extrapolated, so let τ reach well beyond it.
   const tauOf = (t: number): number => (1 - t) * 4 * maxIncrease;
-  const family = (t: number): Map<string, number> => {
-    const tau = tauOf(t);
-    return new Map(
-      groups.map((g, i) => {
-        const ratio = t >= 1 ? 1 : Math.min(1, Math.max(ratioAt(curves[i], tau), 1e-9));
-        return [
-          g.id,
-          keepCount(g.channels, ratio, {
-            roundTo: options.roundTo ?? 1,
-            minChannels: Math.max(options.minChannels ?? 1, g.minChannels),
-          }),
-        ];
-      }),
+  const floor = options.floor ?? ratios[0];
+  if (!(floor >= 0 && floor < 1)) {
+    throw new MetacompressError(ErrorCodes.INVALID_ARGUMENT, `floor must be in [0, 1), got ${floor}`, {
+      field: 'floor',
+    });
+  }
+  const familyAbove =
+    (lowest: number) =>
+    (t: number): Map<string, number> => {
+      const tau = tauOf(t);
+      return new Map(
+        groups.map((g, i) => {
+          const ratio = t >= 1 ? 1 : Math.min(1, Math.max(ratioAt(curves[i], tau), lowest, 1e-9));
+          return [
+            g.id,
+            keepCount(g.channels, ratio, {
+              roundTo: options.roundTo ?? 1,
+              minChannels: Math.max(options.minChannels ?? 1, g.minChannels),
+            }),
+          ];
+        }),
+      );
+    };
+  const solve = (lowest: number) =>
+    solveBudget(estimator, budget, familyAbove(lowest), { ...options, groups: groups.map((g) => g.id) });
+  let solution: ReturnType<typeof solve>;
+  let floorUsed = floor;
+  try {
+    solution = solve(floor);
+  } catch (error) {
+    if (floor === 0 || (error as MetacompressError).code !== ErrorCodes.BUDGET_UNREACHABLE) throw error;
+    solution = solve((floorUsed = 0));
+  }
+  // The solver refines counts one step at a time when the family alone misses the budget; if that
+  // took a group below the floor, the floor did not hold: solve again without it and say so.
+  const belowFloor =
+    floorUsed > 0 &&
+    groups.some(
+      (g) =>
+        solution.keeps.get(g.id)! <
+        keepCount(g.channels, floorUsed, {
+          roundTo: options.roundTo ?? 1,
+          minChannels: Math.max(options.minChannels ?? 1, g.minChannels),
+        }),
     );
-  };
-  const solution = solveBudget(estimator, budget, family, { ...options, groups: groups.map((g) => g.id) });
+  if (floorUsed > 0 && (belowFloor || !solution.withinTolerance)) {
+    const without = solve(0);
+    if (belowFloor || without.withinTolerance) [solution, floorUsed] = [without, 0];
+  }
   return solutionToPolicy(estimator, budget, solution, 'l1-sensitivity', options, {
     criterion: criterion.name,
     baseLoss,
     tau: tauOf(solution.parameter),
+    floor: floorUsed,
     curves: curves.map((c) => ({ ...c })),
   });
 }

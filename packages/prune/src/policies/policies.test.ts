@@ -110,6 +110,29 @@ describe('l1SensitivityPolicy', () => {
     expect(keepOf.get(most.group)!).toBeGreaterThanOrEqual(keepOf.get(least.group)!);
   });
 
+  it('keeps every group above the lowest measured ratio while the budget allows, and drops the floor when it does not', async () => {
+    const graph = await fixture('lenet300');
+    const data = fitToInput(await loadMnist({ split: 'test' }), ['N', 784]);
+    const backend = await createOrtWebBackend();
+    const options = { data, backend, batches: 1, batchSize: 128, ratios: [0.25, 0.5, 0.75] };
+    const floored = await l1SensitivityPolicy(graph, { metric: 'params', ratio: 0.3 }, options);
+    const unfloored = await l1SensitivityPolicy(
+      graph,
+      { metric: 'params', ratio: 0.3 },
+      { ...options, floor: 0 },
+    );
+    const tight = await l1SensitivityPolicy(graph, { metric: 'params', ratio: 0.05 }, options);
+    await backend.dispose();
+    for (const p of [floored, unfloored, tight])
+      expect(Math.abs((p.meta!.achieved as number) / p.budget.ratio - 1)).toBeLessThanOrEqual(0.01);
+    expect(floored.meta!.floor).toBe(0.25);
+    for (const g of floored.groups) expect(g.keep).toBeGreaterThanOrEqual(0.25);
+    expect(unfloored.meta!.floor).toBe(0);
+    // 5 % of the params cannot be kept with every group at ≥ 25 %: the floor is dropped, and said so
+    expect(tight.meta!.floor).toBe(0);
+    expect(Math.min(...tight.groups.map((g) => g.keep))).toBeLessThan(0.25);
+  });
+
   it('needs data and a backend', async () => {
     const graph = residualCnn();
     const noData = await l1SensitivityPolicy(
