@@ -35,7 +35,12 @@ function optionalNumber(description: string, exclusiveMin: number) {
   });
 }
 
-/** Options of the {@link distill} operator. */
+/**
+ * Options of the {@link distill} operator.
+ *
+ * @example
+ * distill.parseOptions({ steps: '200', batchNorm: 'insert' }); // typed, defaults filled
+ */
 export const distillOptions = {
   steps: optionalInteger('budget in optimizer steps (instead of epochs)', 1),
   epochs: optionalNumber('budget in epochs of the training data (default 1 when steps is not given)', 0),

@@ -15,7 +15,12 @@ export interface Checkpoint {
   sections: Record<string, NamedArray[]>;
 }
 
-/** The first bytes of a checkpoint file. */
+/**
+ * The first bytes of a checkpoint file.
+ *
+ * @example
+ * new TextDecoder().decode(bytes.subarray(0, 8)) === CHECKPOINT_MAGIC;
+ */
 export const CHECKPOINT_MAGIC = 'MCCKPT01';
 const MAX_HEADER = 64 * 1024 * 1024;
 

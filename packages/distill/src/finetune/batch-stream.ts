@@ -1,7 +1,12 @@
 import type { Dataset, LabeledBatch } from '@metacompress/core';
 import { createRng } from '@metacompress/core';
 
-/** Where a step's batch comes from: the epoch and the batch's index in that epoch's shuffled order. */
+/**
+ * Where a step's batch comes from: the epoch and the batch's index in that epoch's shuffled order.
+ *
+ * @example
+ * positionOf(1000, 937); // { epoch: 1, batch: 63 }
+ */
 export interface DataPosition {
   epoch: number;
   batch: number;
@@ -18,7 +23,12 @@ export function shuffleSeedOf(seed: number, epoch: number): number {
   return createRng(seed).fork('shuffle').fork(epoch).seed;
 }
 
-/** The data position of 0-based step `step` with `stepsPerEpoch` batches per epoch. */
+/**
+ * The data position of 0-based step `step` with `stepsPerEpoch` batches per epoch.
+ *
+ * @example
+ * positionOf(1000, 937); // { epoch: 1, batch: 63 }
+ */
 export function positionOf(step: number, stepsPerEpoch: number): DataPosition {
   return { epoch: Math.floor(step / stepsPerEpoch), batch: step % stepsPerEpoch };
 }

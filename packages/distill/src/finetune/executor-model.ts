@@ -18,7 +18,12 @@ import {
 } from '../qat/fake-quant-graph';
 import type { ModelFactory, TrainableModel } from './trainable-model';
 
-/** Options of {@link createExecutorModelFactory}. */
+/**
+ * Options of {@link createExecutorModelFactory}.
+ *
+ * @example
+ * createExecutorModelFactory({ runtime: await initTfjs({ prefer: ['wasm'] }), batchNorm: 'batch' });
+ */
 export interface ExecutorModelOptions {
   /** The initialized engine (default: `initTfjs()`, which honours `METACOMPRESS_TFJS_BACKEND`). */
   runtime?: TfjsRuntime;

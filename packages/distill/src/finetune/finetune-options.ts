@@ -9,7 +9,12 @@ import type { FakeQuantSpec } from '../qat/fake-quant';
 import type { HintPoint } from './hint-points';
 import type { ModelFactory } from './trainable-model';
 
-/** What the fine-tune reports after every step (for callbacks and tests). */
+/**
+ * What the fine-tune reports after every step (for callbacks and tests).
+ *
+ * @example
+ * finetune(g, { train, steps: 100, onStep: (s: StepInfo) => console.log(s.step, s.loss, s.soft, s.hard) });
+ */
 export interface StepInfo {
   /** 1-based number of the step just finished. */
   step: number;
@@ -23,7 +28,12 @@ export interface StepInfo {
   hint?: number;
 }
 
-/** One validation pass. */
+/**
+ * One validation pass.
+ *
+ * @example
+ * result.evaluations.map((e: EvaluationRecord) => `${e.step}: ${e.accuracy}`);
+ */
 export interface EvaluationRecord {
   /** Steps done when it ran (0: before training). */
   step: number;
@@ -112,7 +122,12 @@ export interface FinetuneOptions {
   model?: ModelFactory;
 }
 
-/** The options after validation, with defaults filled and the budget in steps. */
+/**
+ * The options after validation, with defaults filled and the budget in steps.
+ *
+ * @example
+ * resolveFinetune(student, { train, epochs: 1 }).totalSteps; // steps of one epoch
+ */
 export interface ResolvedFinetune {
   totalSteps: number;
   stepsPerEpoch: number;
@@ -149,7 +164,12 @@ function int(value: unknown, field: string, min: number): number | undefined {
   return value;
 }
 
-/** Output dims of a graph's first output, when declared. */
+/**
+ * Output dims of a graph's first output, when declared.
+ *
+ * @example
+ * outputDims(graph); // ['N', 10]
+ */
 export function outputDims(graph: Graph): readonly (number | string | null)[] | undefined {
   const t = graph.outputs[0]?.type;
   return t?.kind === 'tensor' ? t.shape : undefined;

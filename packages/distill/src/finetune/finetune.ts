@@ -24,7 +24,12 @@ import { graphFingerprint } from './fingerprint';
 import { autoHintPoints, checkHintPoints, type HintPoint } from './hint-points';
 import type { ForwardResult, TrainableModel } from './trainable-model';
 
-/** Mean training loss over a window of steps (what the checkpoint and the result keep). */
+/**
+ * Mean training loss over a window of steps (what the checkpoint and the result keep).
+ *
+ * @example
+ * result.history.at(-1); // { step: 937, loss: 0.21, lr: 0 }
+ */
 export interface LossRecord {
   /** Steps done at the end of the window. */
   step: number;
@@ -32,7 +37,12 @@ export interface LossRecord {
   lr: number;
 }
 
-/** What {@link finetune} returns. */
+/**
+ * What {@link finetune} returns.
+ *
+ * @example
+ * const { graph, best, steps, stoppedEarly } = await finetune(student, options);
+ */
 export interface FinetuneResult {
   /** The student with its fine-tuned (or best-validation) weights. */
   graph: Graph;

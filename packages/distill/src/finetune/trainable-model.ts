@@ -3,7 +3,12 @@ import type { Graph } from '@metacompress/ir';
 import type { NamedVariable } from '../optim/optimizer';
 import type { FakeQuantSpec } from '../qat/fake-quant';
 
-/** What a forward pass returns: the model's first output and any intermediate values asked for. */
+/**
+ * What a forward pass returns: the model's first output and any intermediate values asked for.
+ *
+ * @example
+ * const { logits, values } = model.forward(x, { training: false, outputs: ['relu1'] });
+ */
 export interface ForwardResult {
   /** The first graph output, `[batch, classes]`. */
   logits: tf.Tensor;
@@ -15,6 +20,9 @@ export interface ForwardResult {
  * A graph made runnable and trainable on TensorFlow.js: what the fine-tune needs from an executor.
  * {@link executorModelFactory} builds one on `@metacompress/backend-tfjs`; tests and other
  * packages may supply their own (e.g. a model with soft channel masks).
+ *
+ * @example
+ * const model: TrainableModel = await createExecutorModelFactory()(graph, { role: 'student' });
  */
 export interface TrainableModel {
   /** Trainable parameters, in a fixed order (the order gradients and optimizer slots follow). */
@@ -33,10 +41,20 @@ export interface TrainableModel {
   dispose(): void;
 }
 
-/** How the fine-tune turns a graph into a {@link TrainableModel}. */
+/**
+ * How the fine-tune turns a graph into a {@link TrainableModel}.
+ *
+ * @example
+ * await finetune(graph, { train, steps: 10, model: myFactory as ModelFactory });
+ */
 export type ModelFactory = (graph: Graph, options: ModelFactoryOptions) => Promise<TrainableModel>;
 
-/** Options a {@link ModelFactory} receives. */
+/**
+ * Options a {@link ModelFactory} receives.
+ *
+ * @example
+ * await factory(graph, { role: 'teacher', outputs: ['/layer1/Relu_output_0'] });
+ */
 export interface ModelFactoryOptions {
   /** `student` (trained) or `teacher` (only run). */
   role: 'student' | 'teacher';

@@ -4,7 +4,12 @@ import { crossEntropy } from './cross-entropy';
 import type { Labels } from './loss-inputs';
 import { softTargetLoss } from './soft-target-loss';
 
-/** Options of {@link distillationLoss}. */
+/**
+ * Options of {@link distillationLoss}.
+ *
+ * @example
+ * distillationLoss(s, t, labels, { temperature: 2, alpha: 0.5 });
+ */
 export interface DistillationLossOptions {
   /** Softmax temperature T of the soft targets (default 4). */
   temperature?: number;
@@ -12,7 +17,12 @@ export interface DistillationLossOptions {
   alpha?: number;
 }
 
-/** The mixed loss and its two parts (the parts are unweighted). */
+/**
+ * The mixed loss and its two parts (the parts are unweighted).
+ *
+ * @example
+ * const { loss, soft, hard } = distillationLoss(s, t, labels);
+ */
 export interface DistillationLossParts {
   loss: tf.Scalar;
   soft: tf.Scalar;
@@ -42,7 +52,12 @@ export function distillationLoss(
   return { loss, soft, hard };
 }
 
-/** Throws unless `alpha` is a number in [0, 1]. */
+/**
+ * Throws unless `alpha` is a number in [0, 1].
+ *
+ * @example
+ * checkAlpha(1.2); // throws MC_INVALID_ARGUMENT (field 'alpha')
+ */
 export function checkAlpha(alpha: number): void {
   if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0 || alpha > 1) {
     throw new MetacompressError(

@@ -7,6 +7,9 @@ import { ErrorCodes, MetacompressError, createRng } from '@metacompress/core';
  * FitNets (Romero et al. 2015, "FitNets: Hints for Thin Deep Nets"). Works on `[N, C]` and on
  * `[N, C, H, W]` (channels on axis 1, as in the IR). Its weight is trained with the student and is
  * not part of the exported model.
+ *
+ * @example
+ * const a: HintAdapter = createHintAdapter({ studentChannels: 8, teacherChannels: 16, seed: 0 });
  */
 export interface HintAdapter {
   /** Trainable weight `[studentChannels, teacherChannels]`. */
@@ -19,7 +22,12 @@ export interface HintAdapter {
   dispose(): void;
 }
 
-/** Options of {@link createHintAdapter}. */
+/**
+ * Options of {@link createHintAdapter}.
+ *
+ * @example
+ * createHintAdapter({ studentChannels: 8, teacherChannels: 16, seed: 0 });
+ */
 export interface HintAdapterOptions {
   studentChannels: number;
   teacherChannels: number;

@@ -16,7 +16,12 @@ export type OptimizerConfig =
   | { kind: 'sgd'; momentum?: number; nesterov?: boolean; weightDecay?: number }
   | { kind: 'adam'; beta1?: number; beta2?: number; epsilon?: number; weightDecay?: number };
 
-/** A trainable tensor and the name it is saved under. */
+/**
+ * A trainable tensor and the name it is saved under.
+ *
+ * @example
+ * const p: NamedVariable = { name: 'conv1.weight', variable: tf.variable(tf.zeros([8, 1, 3, 3])) };
+ */
 export interface NamedVariable {
   name: string;
   variable: tf.Variable;
@@ -25,6 +30,9 @@ export interface NamedVariable {
 /**
  * Updates variables from gradients. Its whole state (moments, step count) can be read out and
  * loaded back, which is what makes a resumed fine-tune continue exactly.
+ *
+ * @example
+ * const opt: Optimizer = createOptimizer({ kind: 'adam' }); const saved = opt.state();
  */
 export interface Optimizer {
   readonly config: OptimizerConfig;

@@ -2,8 +2,19 @@ import { ErrorCodes, MetacompressError } from '@metacompress/core';
 import type { Graph, Node } from '@metacompress/ir';
 import { checkFakeQuantSpec, type FakeQuantSpec } from './fake-quant';
 
-/** Domain and op type of the fake-quant nodes that {@link withFakeQuantNodes} inserts. */
+/**
+ * Domain and op type of the fake-quant nodes that {@link withFakeQuantNodes} inserts.
+ *
+ * @example
+ * graph.nodes.some((n) => n.domain === FAKE_QUANT_DOMAIN && n.opType === FAKE_QUANT_OP);
+ */
 export const FAKE_QUANT_DOMAIN = 'ai.metacompress.distill';
+/**
+ * Op type of the inserted fake-quant nodes (in {@link FAKE_QUANT_DOMAIN}).
+ *
+ * @example
+ * withFakeQuantNodes(graph, ['relu1']).graph.nodes.filter((n) => n.opType === FAKE_QUANT_OP);
+ */
 export const FAKE_QUANT_OP = 'FakeQuant';
 
 /**

@@ -65,7 +65,12 @@ export function checkFakeQuantSpec(spec: FakeQuantSpec): void {
     bad('zeroPoint', 'a zero point only together with a scale', spec.zeroPoint, spec.target);
 }
 
-/** Integer grid of a spec. */
+/**
+ * Integer grid of a spec.
+ *
+ * @example
+ * gridOf({ bits: 4 }); // { qmin: -7, qmax: 7 }
+ */
 export function gridOf(spec: Pick<FakeQuantSpec, 'bits' | 'symmetric'>): { qmin: number; qmax: number } {
   return (spec.symmetric ?? true)
     ? { qmin: -(2 ** (spec.bits - 1) - 1), qmax: 2 ** (spec.bits - 1) - 1 }

@@ -17,7 +17,12 @@ export type LrSchedule =
   | { kind: 'cosine'; lr: number; minLr?: number; warmupSteps?: number }
   | { kind: 'step'; lr: number; stepSize: number; gamma?: number; warmupSteps?: number };
 
-/** The kinds of {@link LrSchedule}. */
+/**
+ * The kinds of {@link LrSchedule}.
+ *
+ * @example
+ * LR_SCHEDULE_KINDS.includes('cosine'); // true
+ */
 export const LR_SCHEDULE_KINDS = ['constant', 'cosine', 'step'] as const;
 
 /**

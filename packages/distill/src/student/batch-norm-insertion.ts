@@ -1,12 +1,22 @@
 import { DataType, createTensor, type Graph, type Node, type Tensor } from '@metacompress/ir';
 
-/** Per-channel mean and variance of a value (axis 1), e.g. measured on a few batches. */
+/**
+ * Per-channel mean and variance of a value (axis 1), e.g. measured on a few batches.
+ *
+ * @example
+ * const s: ChannelStats = { mean: new Float32Array(16), variance: new Float32Array(16).fill(1) };
+ */
 export interface ChannelStats {
   mean: Float32Array;
   variance: Float32Array;
 }
 
-/** Suffix of the renamed convolution outputs that {@link insertBatchNorm} feeds into new BN nodes. */
+/**
+ * Suffix of the renamed convolution outputs that {@link insertBatchNorm} feeds into new BN nodes.
+ *
+ * @example
+ * `${value}${PRE_BN_SUFFIX}`; // what the convolution writes after insertBatchNorm
+ */
 export const PRE_BN_SUFFIX = '__pre_bn';
 
 /**

@@ -4,7 +4,12 @@ import { finetune, type FinetuneResult } from '../finetune/finetune';
 import type { FinetuneOptions } from '../finetune/finetune-options';
 import { shrinkWidth, type StudentSpec } from './shrink-width';
 
-/** Options of {@link distillStudent}: those of `finetune`, without `teacher`. */
+/**
+ * Options of {@link distillStudent}: those of `finetune`, without `teacher`.
+ *
+ * @example
+ * distillStudent(teacher, { width: 0.5 }, { train, epochs: 1 } as DistillStudentOptions);
+ */
 export type DistillStudentOptions = Omit<FinetuneOptions, 'teacher'>;
 
 /**
