@@ -25,6 +25,8 @@ export interface SolveBudgetOptions extends KeepRounding {
   refine?: boolean;
   /** States kept per depth by the refinement's beam search (default 16). */
   beamWidth?: number;
+  /** Smallest share of its channels any free group may keep while refining (default 0). */
+  minKeep?: number;
 }
 
 /** What a solver found. */
@@ -94,10 +96,17 @@ export function freeGroups(groups: readonly CouplingGroup[], ids?: readonly stri
 }
 
 /** Rounding for one group: the caller's minimum raised to the group's own. */
-function roundingOf(group: CouplingGroup, options: KeepRounding): KeepRounding {
+function roundingOf(group: CouplingGroup, options: SolveBudgetOptions): KeepRounding {
   return {
     roundTo: options.roundTo ?? 1,
-    minChannels: Math.max(options.minChannels ?? 1, group.minChannels),
+    minChannels: Math.min(
+      group.channels,
+      Math.max(
+        options.minChannels ?? 1,
+        group.minChannels,
+        Math.ceil((options.minKeep ?? 0) * group.channels),
+      ),
+    ),
   };
 }
 

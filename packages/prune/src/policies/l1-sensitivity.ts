@@ -167,7 +167,11 @@ export async function l1SensitivityPolicy(
       );
     };
   const solve = (lowest: number) =>
-    solveBudget(estimator, budget, familyAbove(lowest), { ...options, groups: groups.map((g) => g.id) });
+    solveBudget(estimator, budget, familyAbove(lowest), {
+      ...options,
+      groups: groups.map((g) => g.id),
+      minKeep: lowest,
+    });
   let solution: ReturnType<typeof solve>;
   let floorUsed = floor;
   try {
